@@ -1,0 +1,1 @@
+"""shoptrace shop plugin: the Flask extension that puts the trace service inside a shop."""

@@ -1,0 +1,1 @@
+"""shoptrace widgets: the embeddable trace badge, timeline and trace page templates."""
