@@ -14,8 +14,7 @@ $(STAMP): pyproject.toml
 
 ## run: the main job (until the demo shop lands: the shoptrace CLI on a sample trace code)
 run: $(STAMP)
-	@$(BIN)/shoptrace dl parse 'https://shop.example.com/trace/01/09506000134352/10/LOT42/21/7KQ2M9XH4C8RT?17=271231'
-
+	@$(BIN)/python examples/sample_codes.py out
 
 ## test: lint, then the whole test suite
 test: $(STAMP)

@@ -38,6 +38,10 @@ class InvalidDigitalLink(ShoptraceError, ValueError):
         self.rule = rule
 
 
+class QRError(ShoptraceError, ValueError):
+    """A QR code cannot be made as asked (error correction level, border, data, file type)."""
+
+
 class LabelError(ShoptraceError, ValueError):
     """A label sheet cannot be laid out as asked (size, margins, missing extra)."""
 
