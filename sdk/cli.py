@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from shoptrace.sdk import digital_link
+from shoptrace.sdk.epcis.cli import epcis
 from shoptrace.sdk.errors import ShoptraceError
 
 
@@ -236,15 +237,7 @@ def labels_command(
     click.echo(f"{written} labels written to {output}")
 
 
-def _add_epcis() -> None:
-    try:
-        from shoptrace.sdk.epcis.cli import epcis
-    except ImportError:  # the EPCIS commands are optional while the module is absent
-        return
-    main.add_command(epcis)
-
-
-_add_epcis()
+main.add_command(epcis)
 
 if __name__ == "__main__":
     main()
