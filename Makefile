@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,15 +16,21 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@$(BIN)/python examples/sample_codes.py out
 
-## test: lint, then the whole test suite
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+## test: lint, type-check the SDK, then the whole test suite
+test: lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy cannot follow the editable install's package-dir mapping, so it reads the SDK through
+# a shoptrace/sdk link in a folder of its own.
+typecheck: $(STAMP)
+	@mkdir -p $(VENV)/typecheck/shoptrace
+	@ln -sfn $(CURDIR)/sdk $(VENV)/typecheck/shoptrace/sdk
+	cd $(VENV)/typecheck && MYPYPATH=. $(CURDIR)/$(BIN)/mypy \
+		--config-file $(CURDIR)/pyproject.toml --explicit-package-bases -p shoptrace.sdk
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codes.py
