@@ -183,3 +183,26 @@ def test_console_script_is_installed() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert digital_link.parse(done.stdout.strip()).gtin == GTIN
+
+
+def _default_option_parse_cases() -> list[object]:
+    from tests._conformance import conformance_cases
+
+    return conformance_cases(
+        "digital-link/gs1_syntax_engine_dl_parse.json",
+        where=lambda c: not c["parser_options"],
+    )
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("case", _default_option_parse_cases())
+def test_dl_parse_command_agrees_with_the_gs1_engine(runner: CliRunner, case: dict) -> None:
+    result = runner.invoke(main, ["dl", "parse", case["uri"]])
+    if not case["valid"]:
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+        return
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["ais"] == case["expected_ais"]
+    assert out["elementString"] == case["expected_element_string"]
