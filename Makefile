@@ -24,13 +24,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# mypy cannot follow the editable install's package-dir mapping, so it reads the SDK through
-# a shoptrace/sdk link in a folder of its own.
+# mypy cannot follow the editable install's package-dir mapping, so it reads the parts through
+# shoptrace/<part> links in a folder of its own.
 typecheck: $(STAMP)
 	@mkdir -p $(VENV)/typecheck/shoptrace
 	@ln -sfn $(CURDIR)/sdk $(VENV)/typecheck/shoptrace/sdk
+	@ln -sfn $(CURDIR)/shop_plugin $(VENV)/typecheck/shoptrace/shop_plugin
 	cd $(VENV)/typecheck && MYPYPATH=. $(CURDIR)/$(BIN)/mypy \
-		--config-file $(CURDIR)/pyproject.toml --explicit-package-bases -p shoptrace.sdk
+		--config-file $(CURDIR)/pyproject.toml --explicit-package-bases \
+		-p shoptrace.sdk -p shoptrace.shop_plugin
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codes.py

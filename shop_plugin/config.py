@@ -1,0 +1,338 @@
+"""Configuration of the trace service: every ``SHOPTRACE_*`` key, its default and its check.
+
+The keys are documented in one table, in ``shop_plugin/README.md`` (a test keeps it in step
+with :data:`OPTIONS`). :meth:`Settings.from_mapping` validates them all at start-up and names
+the key in its message, so a wrong value stops the app before it serves a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from shoptrace.sdk import digital_link
+from shoptrace.sdk.errors import InvalidDigitalLink
+
+__all__ = ["LANGUAGES", "OPTIONS", "ConfigError", "Option", "Settings", "from_environ"]
+
+LANGUAGES = ("zh-CN", "en")
+EMBEDDED_DB_FILE = "shoptrace.db"
+
+
+class ConfigError(ValueError):
+    """A ``SHOPTRACE_*`` setting is missing or wrong; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One configuration key: its default, the parser that checks it, and what it does."""
+
+    key: str
+    default: Any
+    parse: Callable[[str, Any], Any]
+    doc: str
+
+
+def _text(key: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: must be a string, got {type(value).__name__}")
+    return value
+
+
+def _int(low: int, high: int) -> Callable[[str, Any], int]:
+    def parse(key: str, value: Any) -> int:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"{key}: must be a whole number from {low} to {high}, got {value!r}")
+        return value
+
+    return parse
+
+
+def _bool_or_none(key: str, value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no"):
+        return value.lower() in ("1", "true", "yes", "on")
+    raise ConfigError(f"{key}: must be true or false, got {value!r}")
+
+
+def _choice(*choices: str) -> Callable[[str, Any], str]:
+    def parse(key: str, value: Any) -> str:
+        if value not in choices:
+            raise ConfigError(f"{key}: must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    return parse
+
+
+def _database_url(key: str, raw: Any) -> str | None:
+    value = _text(key, raw)
+    if value is None:
+        return None
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"{key}: not a database URL: {value!r}") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"{key}: use sqlite:///FILE or postgresql+psycopg://..., got a {backend} URL"
+        )
+    if backend == "postgresql" and url.get_driver_name() != "psycopg":
+        raise ConfigError(f"{key}: PostgreSQL goes through psycopg 3: postgresql+psycopg://...")
+    if backend == "sqlite" and (url.database or ":memory:") == ":memory:":
+        raise ConfigError(f"{key}: SQLite needs a file, sqlite:///path/to/shoptrace.db")
+    return value
+
+
+def _prefix(key: str, value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or not value.startswith("/")
+        or value.endswith("/")
+        or "//" in value
+        or any(c in value for c in "?#<> \\")
+    ):
+        raise ConfigError(
+            f"{key}: must be a path like /trace, starting and not ending with '/', got {value!r}"
+        )
+    return value
+
+
+def _base_url(key: str, raw: Any) -> str | None:
+    value = _text(key, raw)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{key}: must be an absolute http(s) URL without query, such as "
+            f"https://shop.example.com/trace, got {value!r}"
+        )
+    value = value.rstrip("/")
+    try:
+        digital_link.build(value, "09506000134352")
+    except InvalidDigitalLink as exc:
+        raise ConfigError(f"{key}: not usable in a Digital Link URI: {exc}") from None
+    return value
+
+
+def _signing_key(key: str, raw: Any) -> str | None:
+    value = _text(key, raw)
+    if value is not None and len(value.encode("utf-8")) < 32:
+        raise ConfigError(
+            f"{key}: must be at least 32 characters of secret (for example the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return value
+
+
+def _rate_limit(key: str, raw: Any) -> str | None:
+    value = _text(key, raw)
+    if value is None:
+        return None
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{key}: not a rate limit such as '600 per minute', got {value!r}"
+        ) from None
+    return value
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "SHOPTRACE_DATABASE_URL",
+        None,
+        _database_url,
+        "Database: `sqlite:///FILE` or `postgresql+psycopg://user:pw@host/db`. Unset: the "
+        "embedded SQLite file `shoptrace.db` in the app's instance folder, migrated on first "
+        "start.",
+    ),
+    Option(
+        "SHOPTRACE_URL_PREFIX",
+        "/trace",
+        _prefix,
+        "Path every shoptrace route sits under.",
+    ),
+    Option(
+        "SHOPTRACE_PUBLIC_BASE_URL",
+        None,
+        _base_url,
+        "Base of the Digital Link URIs in codes and labels, e.g. "
+        "`https://shop.example.com/trace`. Unset: the request's host and the URL prefix.",
+    ),
+    Option(
+        "SHOPTRACE_SIGNING_KEY",
+        None,
+        _signing_key,
+        "Master secret (32+ characters) the per-merchant check-tag keys are derived from. "
+        "Required with PostgreSQL; with SQLite, unset means one is generated once into "
+        "`shoptrace-signing.key` in the instance folder. Changing it invalidates issued tags.",
+    ),
+    Option(
+        "SHOPTRACE_DEFAULT_LANGUAGE",
+        "zh-CN",
+        _choice(*LANGUAGES),
+        "Language of texts the service writes when a request does not choose one (`lang`), "
+        "such as the product name in CSV exports: `zh-CN` or `en`.",
+    ),
+    Option(
+        "SHOPTRACE_RATE_LIMIT",
+        "600 per minute",
+        _rate_limit,
+        "Merchant API limit per API key (per client address before authentication); empty "
+        "disables it.",
+    ),
+    Option(
+        "SHOPTRACE_RATE_LIMIT_STORAGE_URL",
+        "memory://",
+        _text,
+        "Where rate-limit counters live (`limits` storage URL). `memory://` counts per "
+        "process; use `redis://host:6379` when several processes serve the API.",
+    ),
+    Option(
+        "SHOPTRACE_AUTO_MIGRATE",
+        None,
+        _bool_or_none,
+        "Run the Alembic migrations at start-up. Unset: only for the embedded SQLite default; "
+        "otherwise run `shoptrace db upgrade`.",
+    ),
+    Option(
+        "SHOPTRACE_MAX_BODY_BYTES",
+        1_048_576,
+        _int(1024, 1 << 30),
+        "Largest request body the API reads; larger ones get 413.",
+    ),
+    Option("SHOPTRACE_PAGE_SIZE", 50, _int(1, 10_000), "Default page size of list endpoints."),
+    Option("SHOPTRACE_MAX_PAGE_SIZE", 500, _int(1, 10_000), "Largest `pageSize` accepted."),
+    Option(
+        "SHOPTRACE_SYNC_CODE_LIMIT",
+        1000,
+        _int(1, 100_000),
+        "Code issuances up to this count are done in the request (201 with the codes); larger "
+        "ones become a job (202) whose progress is polled.",
+    ),
+    Option(
+        "SHOPTRACE_MAX_CODE_COUNT",
+        1_000_000,
+        _int(1, 100_000_000),
+        "Largest `count` of one code issuance.",
+    ),
+    Option(
+        "SHOPTRACE_MAX_PDF_LABELS",
+        2400,
+        _int(1, 100_000),
+        "Most labels in one PDF response; larger selections are paged with `Link: rel=next`.",
+    ),
+    Option(
+        "SHOPTRACE_JOB_RUNNER",
+        "thread",
+        _choice("thread", "external"),
+        "Who runs issuance jobs: `thread` starts a background thread in the process that "
+        "accepted the job; `external` leaves them to `shoptrace jobs run` workers.",
+    ),
+    Option(
+        "SHOPTRACE_IDEMPOTENCY_TTL",
+        86_400,
+        _int(60, 30 * 86_400),
+        "Seconds an `Idempotency-Key` and its first answer are kept for replay.",
+    ),
+)
+
+_BY_KEY = {option.key: option for option in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one app (or one CLI run)."""
+
+    database_url: str
+    embedded: bool
+    url_prefix: str
+    public_base_url: str | None
+    signing_key: str | None
+    default_language: str
+    rate_limit: str | None
+    rate_limit_storage_url: str
+    auto_migrate: bool
+    max_body_bytes: int
+    page_size: int
+    max_page_size: int
+    sync_code_limit: int
+    max_code_count: int
+    max_pdf_labels: int
+    job_runner: str
+    idempotency_ttl: int
+    instance_path: str
+
+    @classmethod
+    def from_mapping(
+        cls, config: Mapping[str, Any], *, instance_path: str | os.PathLike[str]
+    ) -> Settings:
+        """Validate the ``SHOPTRACE_*`` keys of ``config`` (missing ones take their default)."""
+        unknown = sorted(k for k in config if k.startswith("SHOPTRACE_") and k not in _BY_KEY)
+        if unknown:
+            raise ConfigError(
+                f"{unknown[0]}: not a shoptrace setting; known keys are listed in "
+                "shop_plugin/README.md"
+            )
+        values = {
+            option.key: option.parse(option.key, config.get(option.key, option.default))
+            for option in OPTIONS
+        }
+        instance = str(Path(instance_path))
+        url = values["SHOPTRACE_DATABASE_URL"]
+        embedded = url is None
+        if embedded:
+            url = f"sqlite:///{Path(instance, EMBEDDED_DB_FILE).resolve()}"
+        if values["SHOPTRACE_PAGE_SIZE"] > values["SHOPTRACE_MAX_PAGE_SIZE"]:
+            raise ConfigError("SHOPTRACE_PAGE_SIZE: must not exceed SHOPTRACE_MAX_PAGE_SIZE")
+        if values["SHOPTRACE_SYNC_CODE_LIMIT"] > values["SHOPTRACE_MAX_CODE_COUNT"]:
+            raise ConfigError("SHOPTRACE_SYNC_CODE_LIMIT: must not exceed SHOPTRACE_MAX_CODE_COUNT")
+        if values["SHOPTRACE_SIGNING_KEY"] is None and make_url(url).get_backend_name() != "sqlite":
+            raise ConfigError(
+                "SHOPTRACE_SIGNING_KEY: required with a server database, so every process "
+                "derives the same check-tag keys"
+            )
+        auto = values["SHOPTRACE_AUTO_MIGRATE"]
+        return cls(
+            database_url=url,
+            embedded=embedded,
+            url_prefix=values["SHOPTRACE_URL_PREFIX"],
+            public_base_url=values["SHOPTRACE_PUBLIC_BASE_URL"],
+            signing_key=values["SHOPTRACE_SIGNING_KEY"],
+            default_language=values["SHOPTRACE_DEFAULT_LANGUAGE"],
+            rate_limit=values["SHOPTRACE_RATE_LIMIT"],
+            rate_limit_storage_url=values["SHOPTRACE_RATE_LIMIT_STORAGE_URL"] or "memory://",
+            auto_migrate=embedded if auto is None else auto,
+            max_body_bytes=values["SHOPTRACE_MAX_BODY_BYTES"],
+            page_size=values["SHOPTRACE_PAGE_SIZE"],
+            max_page_size=values["SHOPTRACE_MAX_PAGE_SIZE"],
+            sync_code_limit=values["SHOPTRACE_SYNC_CODE_LIMIT"],
+            max_code_count=values["SHOPTRACE_MAX_CODE_COUNT"],
+            max_pdf_labels=values["SHOPTRACE_MAX_PDF_LABELS"],
+            job_runner=values["SHOPTRACE_JOB_RUNNER"],
+            idempotency_ttl=values["SHOPTRACE_IDEMPOTENCY_TTL"],
+            instance_path=instance,
+        )
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``SHOPTRACE_*`` settings found in the environment (for the standalone service)."""
+    environ = os.environ if environ is None else environ
+    return {key: environ[key] for key in _BY_KEY if key in environ}
