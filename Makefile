@@ -30,9 +30,10 @@ typecheck: $(STAMP)
 	@mkdir -p $(VENV)/typecheck/shoptrace
 	@ln -sfn $(CURDIR)/sdk $(VENV)/typecheck/shoptrace/sdk
 	@ln -sfn $(CURDIR)/shop_plugin $(VENV)/typecheck/shoptrace/shop_plugin
+	@ln -sfn $(CURDIR)/widgets $(VENV)/typecheck/shoptrace/widgets
 	cd $(VENV)/typecheck && MYPYPATH=. $(CURDIR)/$(BIN)/mypy \
 		--config-file $(CURDIR)/pyproject.toml --explicit-package-bases \
-		-p shoptrace.sdk -p shoptrace.shop_plugin
+		-p shoptrace.sdk -p shoptrace.shop_plugin -p shoptrace.widgets
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codes.py
