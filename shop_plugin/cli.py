@@ -1,4 +1,4 @@
-"""Commands of the trace service: ``shoptrace serve|db|merchants|jobs``.
+"""Commands of the trace service: ``shoptrace serve|db|merchants|jobs|verify-chain``.
 
 They reach the ``shoptrace`` console command through the ``shoptrace.commands`` entry points
 and a host app's ``flask shoptrace ...`` through :data:`shoptrace_group`. The database is the
@@ -23,6 +23,7 @@ from werkzeug.serving import run_simple
 
 from shoptrace.sdk.cli import fail
 from shoptrace.shop_plugin.config import ConfigError, Settings, from_environ
+from shoptrace.shop_plugin.services import chain
 from shoptrace.shop_plugin.services import merchants as merchant_service
 from shoptrace.shop_plugin.services.errors import ServiceError
 from shoptrace.shop_plugin.services.issuance import run_pending
@@ -36,7 +37,7 @@ from shoptrace.shop_plugin.store import (
     upgrade,
 )
 
-__all__ = ["db", "jobs", "merchants", "serve", "shoptrace_group"]
+__all__ = ["db", "jobs", "merchants", "serve", "shoptrace_group", "verify_chain"]
 
 db_option = click.option(
     "--db",
@@ -277,10 +278,48 @@ def jobs_run(db_url: str | None, once: bool, interval: float) -> None:
             time.sleep(interval)
 
 
+@click.command("verify-chain")
+@click.option(
+    "--merchant", "merchant_id", type=click.IntRange(1), help="Only this merchant (default: all)."
+)
+@db_option
+def verify_chain(merchant_id: int | None, db_url: str | None) -> None:
+    """Recompute each merchant's event hash chain; exit 1 naming the first event that breaks
+    it."""
+    with _target(db_url) as target:
+        _require_schema(target.store)
+        with target.store.read() as conn:
+            if merchant_id is None:
+                ids = [m["id"] for m in merchant_service.list_merchants(conn)]
+            else:
+                try:
+                    ids = [merchant_service.get_merchant(conn, merchant_id)["id"]]
+                except ServiceError as exc:
+                    fail(exc.detail)
+        broken = 0
+        for mid in ids:
+            report = chain.verify(target.store, mid)
+            head = report["head"]
+            if report["valid"]:
+                click.echo(
+                    f"merchant {mid}: valid, {report['events']} events, "
+                    f"head {head['seq']} {head['hash']}"
+                )
+                continue
+            broken += 1
+            first = report["firstBreak"]
+            click.echo(
+                f"merchant {mid}: BROKEN at position {first['seq']} "
+                f"(eventID {first['eventID'] or '-'}): {first['reason']}"
+            )
+    if broken:
+        raise SystemExit(1)
+
+
 @click.group("shoptrace")
 def shoptrace_group() -> None:
-    """shoptrace trace service: database, merchants, jobs."""
+    """shoptrace trace service: database, merchants, jobs, chain verification."""
 
 
-for _command in (serve, db, merchants, jobs):
+for _command in (serve, db, merchants, jobs, verify_chain):
     shoptrace_group.add_command(_command)

@@ -202,8 +202,61 @@ OPTIONS: tuple[Option, ...] = (
         "SHOPTRACE_RATE_LIMIT_STORAGE_URL",
         "memory://",
         _text,
-        "Where rate-limit counters live (`limits` storage URL). `memory://` counts per "
-        "process; use `redis://host:6379` when several processes serve the API.",
+        "Where rate-limit counters live (`limits` storage URL), for the API and the public "
+        "routes. `memory://` counts per process; use `redis://host:6379` when several "
+        "processes serve.",
+    ),
+    Option(
+        "SHOPTRACE_PUBLIC_RATE_LIMIT",
+        "300 per minute",
+        _rate_limit,
+        "Limit per client address on the public routes (resolver, trace pages, embed, widget "
+        "script); empty disables it. Behind a proxy, let the app see client addresses "
+        "(werkzeug's `ProxyFix`).",
+    ),
+    Option(
+        "SHOPTRACE_RESOLVER_CACHE_TTL",
+        300,
+        _int(1, 86_400),
+        "Seconds the resolver keeps, per GTIN, the merchants that own it and their check-tag "
+        "keys (so serials with a wrong tag are refused without a database read).",
+    ),
+    Option(
+        "SHOPTRACE_RESOLVER_STATE_TTL",
+        1000,
+        _int(0, 60_000),
+        "Milliseconds a process reuses what it read of a code's state (unit status and scan "
+        "counters, the merchant's latest event, product and batch versions) before reading "
+        "it again: new events and scans show in answers and ETags within this delay. 0 reads "
+        "it for every request.",
+    ),
+    Option(
+        "SHOPTRACE_RESOLVER_CACHE_SIZE",
+        2048,
+        _int(0, 1_000_000),
+        "Public answers (trace JSON, pages, linksets) each process keeps, keyed by their ETag "
+        "so new events and scans never serve stale ones; 0 disables the cache.",
+    ),
+    Option(
+        "SHOPTRACE_SCAN_RECORDING",
+        "background",
+        _choice("background", "off"),
+        "Scans of unit codes: `background` records them in a thread of the process, in "
+        "batches, after the answer; `off` records none (and flags nothing).",
+    ),
+    Option(
+        "SHOPTRACE_SUSPICIOUS_CLIENTS",
+        10,
+        _int(0, 1_000_000),
+        "Distinct clients scanning a delivered unit within `SHOPTRACE_SUSPICIOUS_WINDOW` that "
+        "flag it as suspicious (`code_suspicious` signal); 0 turns this rule off. Forged and "
+        "unknown serials of a merchant's GTIN are flagged at their first scan.",
+    ),
+    Option(
+        "SHOPTRACE_SUSPICIOUS_WINDOW",
+        2_592_000,
+        _int(60, 10 * 365 * 86_400),
+        "Seconds of scans the distinct-clients rule looks back over.",
     ),
     Option(
         "SHOPTRACE_AUTO_MIGRATE",
@@ -247,6 +300,19 @@ OPTIONS: tuple[Option, ...] = (
         "accepted the job; `external` leaves them to `shoptrace jobs run` workers.",
     ),
     Option(
+        "SHOPTRACE_CAPTURE_MAX_BYTES",
+        67_108_864,
+        _int(1024, 1 << 34),
+        "Largest EPCIS document `POST /epcis/capture` accepts (read as a stream, never held "
+        "whole); larger ones get 413 (`GS1-EPCIS-Capture-File-Size-Limit`).",
+    ),
+    Option(
+        "SHOPTRACE_CAPTURE_MAX_EVENTS",
+        100_000,
+        _int(1, 10_000_000),
+        "Most events in one captured document; more get 413 (`GS1-EPCIS-Capture-Limit`).",
+    ),
+    Option(
         "SHOPTRACE_IDEMPOTENCY_TTL",
         86_400,
         _int(60, 30 * 86_400),
@@ -278,6 +344,15 @@ class Settings:
     max_pdf_labels: int
     job_runner: str
     idempotency_ttl: int
+    capture_max_bytes: int
+    capture_max_events: int
+    public_rate_limit: str | None
+    resolver_cache_ttl: int
+    resolver_state_ttl: int
+    resolver_cache_size: int
+    scan_recording: str
+    suspicious_clients: int
+    suspicious_window: int
     instance_path: str
 
     @classmethod
@@ -328,6 +403,15 @@ class Settings:
             max_pdf_labels=values["SHOPTRACE_MAX_PDF_LABELS"],
             job_runner=values["SHOPTRACE_JOB_RUNNER"],
             idempotency_ttl=values["SHOPTRACE_IDEMPOTENCY_TTL"],
+            capture_max_bytes=values["SHOPTRACE_CAPTURE_MAX_BYTES"],
+            capture_max_events=values["SHOPTRACE_CAPTURE_MAX_EVENTS"],
+            public_rate_limit=values["SHOPTRACE_PUBLIC_RATE_LIMIT"],
+            resolver_cache_ttl=values["SHOPTRACE_RESOLVER_CACHE_TTL"],
+            resolver_state_ttl=values["SHOPTRACE_RESOLVER_STATE_TTL"],
+            resolver_cache_size=values["SHOPTRACE_RESOLVER_CACHE_SIZE"],
+            scan_recording=values["SHOPTRACE_SCAN_RECORDING"],
+            suspicious_clients=values["SHOPTRACE_SUSPICIOUS_CLIENTS"],
+            suspicious_window=values["SHOPTRACE_SUSPICIOUS_WINDOW"],
             instance_path=instance,
         )
 

@@ -18,9 +18,12 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
-from shoptrace.shop_plugin.api import API_PATH, IdConverter, make_blueprint
+from shoptrace.shop_plugin.api import API_PATH, IdConverter, epcis, make_blueprint
 from shoptrace.shop_plugin.cli import shoptrace_group
 from shoptrace.shop_plugin.config import OPTIONS, Settings
+from shoptrace.shop_plugin.resolver import ResolverState
+from shoptrace.shop_plugin.resolver import make_blueprint as make_resolver_blueprint
+from shoptrace.shop_plugin.resolver import setup as setup_resolver
 from shoptrace.shop_plugin.services.issuance import run_pending
 from shoptrace.shop_plugin.services.signing import resolve_signing_key
 from shoptrace.shop_plugin.store import Store, open_store, upgrade
@@ -41,6 +44,8 @@ class ShopTraceState:
     limiter: RateLimiter | None
     limits: list[RateLimitItem]
     schema_ok: bool = False
+    public: ResolverState | None = None
+    """The public routes' state: resolver, scan recorder, public rate limit."""
 
     def start_job_runner(self) -> None:
         """Run pending issuance jobs in a background thread of this process."""
@@ -94,9 +99,14 @@ class ShopTrace:
             signing_key=signing_key,
             limiter=limiter,
             limits=limits,
+            public=setup_resolver(app, settings, store, signing_key),
         )
         app.url_map.converters.setdefault("shoptrace_id", IdConverter)
         app.register_blueprint(make_blueprint(), url_prefix=settings.url_prefix + API_PATH)
+        app.register_blueprint(
+            epcis.make_blueprint(), url_prefix=settings.url_prefix + epcis.EPCIS_PATH
+        )
+        app.register_blueprint(make_resolver_blueprint(), url_prefix=settings.url_prefix)
         app.cli.add_command(shoptrace_group)
 
 

@@ -648,7 +648,36 @@ def _lenient_dl(uri: str) -> str:
     return uri[:head] + "/".join(segs)
 
 
+# The common case, a unit on some domain (/01/<GTIN>[/22/..][/10/..]/21/<serial>, nothing
+# percent-encoded, no query), is recognised without the full Digital Link parser: capture
+# meets it for every EPC of every event, and it yields the same canonical form.
+_PLAIN = r"[-.~!$&'()*+,;=:@A-Za-z0-9_]{1,20}"
+_FAST_SGTIN = re.compile(
+    rf"(?:https?|HTTPS?)://([^/?#%]+)(?:/[^?#%]*)?/01/([0-9]{{14}})"
+    rf"(?:/22/{_PLAIN})?(?:/10/{_PLAIN})?/21/({_PLAIN})"
+)
+_BAD_HOST = frozenset("_~?#@!$&'()*+,;=%")
+_CSET82_PLAIN = frozenset(
+    "!%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+)
+
+
+def _fast_sgtin(uri: str) -> str | None:
+    match = _FAST_SGTIN.fullmatch(uri)
+    if match is None:
+        return None
+    host, gtin, serial = match.groups()
+    if not _BAD_HOST.isdisjoint(host) or check_digit(gtin[:13]) != gtin[13]:
+        return None
+    if not _CSET82_PLAIN.issuperset(uri[match.start(2) :]):
+        return None
+    return _hash_path([("01", gtin), ("21", serial)])
+
+
 def _canonical_of_dl(uri: str) -> str:
+    fast = _fast_sgtin(uri)
+    if fast is not None:
+        return fast
     try:
         link = digital_link.parse(_lenient_dl(uri), legacy_gtin=True)
     except InvalidDigitalLink as exc:

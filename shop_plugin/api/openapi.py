@@ -19,7 +19,8 @@ from shoptrace.shop_plugin.services.catalogue import CATEGORY_CODES
 from shoptrace.shop_plugin.services.codes import CSV_COLUMNS
 from shoptrace.shop_plugin.services.products import PRODUCT_VISIBILITY_FIELDS
 from shoptrace.shop_plugin.services.schemas import VERIFICATION_LEVELS, VISIBILITY_LEVELS
-from shoptrace.shop_plugin.store.tables import ISSUANCE_STATUSES, UNIT_STATUSES
+from shoptrace.shop_plugin.services.trace import Forward, Trace, TraceEvent, TraceState
+from shoptrace.shop_plugin.store.tables import EPC_ROLES, ISSUANCE_STATUSES, UNIT_STATUSES
 
 __all__ = ["document", "register"]
 
@@ -278,6 +279,142 @@ def _schemas() -> dict[str, Any]:
                 ),
             },
             ("productId", "category", "score", "complete", "required", "missing", "batches"),
+        ),
+        "Party": _obj({"type": _nullable(_STRING), "id": _STRING}, ("type", "id")),
+        "TraceEvent": _obj(
+            {
+                "eventID": _STRING,
+                "eventType": _STRING,
+                "eventTime": _TIME,
+                "eventTimeZoneOffset": _nullable(_STRING),
+                "recordTime": _TIME,
+                "action": _nullable({"enum": ["ADD", "OBSERVE", "DELETE"]}),
+                "bizStep": _nullable(_STRING),
+                "disposition": _nullable(_STRING),
+                "readPoint": _nullable(_STRING),
+                "bizLocation": _nullable(_STRING),
+                "via": {"enum": ["self", "lot", "container", "input"]},
+                "subject": _STRING,
+                "role": {"enum": list(EPC_ROLES)},
+                "bizTransactions": {"type": "array", "items": _ref("Party")},
+                "sources": {"type": "array", "items": _ref("Party")},
+                "destinations": {"type": "array", "items": _ref("Party")},
+                "event": {"type": "object", "description": "The EPCIS event as stored"},
+            },
+            tuple(TraceEvent.__annotations__),
+        ),
+        "Material": _obj(
+            {
+                "epc": _STRING,
+                "level": {"enum": ["instance", "class"]},
+                "quantity": _nullable({"type": "number"}),
+                "uom": _nullable(_STRING),
+                "eventID": _STRING,
+                "events": {"type": "array", "items": _ref("TraceEvent")},
+            },
+            ("epc", "level", "quantity", "uom", "eventID"),
+        ),
+        "Trace": _obj(
+            {
+                "code": _STRING,
+                "kind": {"enum": ["unit", "lot", "container"]},
+                "epc": _STRING,
+                "gtin": _nullable(_GTIN),
+                "lot": _nullable(_STRING),
+                "serial": _nullable(_STRING),
+                "sscc": _nullable(_STRING),
+                "product": _nullable(_ref("Product")),
+                "batch": _nullable(_ref("Batch")),
+                "unit": _nullable(
+                    _obj(
+                        {
+                            "serial": _STRING,
+                            "status": {"enum": list(UNIT_STATUSES)},
+                            "issuedAt": _TIME,
+                            "firstScanAt": _nullable(_TIME),
+                            "lastScanAt": _nullable(_TIME),
+                            "scanCount": {"type": "integer", "minimum": 0},
+                        },
+                        ("serial", "status", "issuedAt", "firstScanAt", "lastScanAt", "scanCount"),
+                    )
+                ),
+                "state": _obj(
+                    {
+                        "status": _nullable({"enum": list(UNIT_STATUSES)}),
+                        "disposition": _nullable(_STRING),
+                        "place": _nullable(_STRING),
+                        "placeSince": _nullable(_TIME),
+                        "readPoint": _nullable(_STRING),
+                        "lastStep": _nullable(_STRING),
+                        "lastEventTime": _nullable(_TIME),
+                        "container": _nullable(_STRING),
+                    },
+                    tuple(TraceState.__annotations__),
+                ),
+                "containers": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "container": _STRING,
+                            "level": {"type": "integer", "minimum": 1},
+                            "since": _TIME,
+                            "until": _nullable(_TIME),
+                        },
+                        ("container", "level", "since", "until"),
+                    ),
+                },
+                "inputs": {"type": "array", "items": _ref("Material")},
+                "outputs": {"type": "array", "items": _ref("Material")},
+                "events": {"type": "array", "items": _ref("TraceEvent")},
+            },
+            tuple(Trace.__annotations__),
+        ),
+        "Downstream": _obj(
+            {
+                "gtin": _GTIN,
+                "lot": _LOT,
+                "epc": _STRING,
+                "batch": _nullable(_ref("Batch")),
+                "units": _obj(
+                    {
+                        "total": {"type": "integer", "minimum": 0},
+                        "byStatus": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer"},
+                        },
+                        "items": {"type": "array", "items": _STRING},
+                        "truncated": {"type": "boolean"},
+                    },
+                    ("total", "byStatus", "items", "truncated"),
+                ),
+                "containers": {"type": "array", "items": _STRING},
+                "orders": {"type": "array", "items": _ref("Party")},
+                "destinations": {"type": "array", "items": _ref("Party")},
+                "outputs": {"type": "array", "items": _ref("Material")},
+                "eventCount": {"type": "integer", "minimum": 0},
+            },
+            tuple(Forward.__annotations__),
+        ),
+        "Integrity": _obj(
+            {
+                "valid": {"type": "boolean"},
+                "events": {"type": "integer", "minimum": 0},
+                "head": _obj(
+                    {"seq": {"type": "integer", "minimum": 0}, "hash": _STRING}, ("seq", "hash")
+                ),
+                "firstBreak": _nullable(
+                    _obj(
+                        {
+                            "seq": {"type": "integer"},
+                            "eventID": _nullable(_STRING),
+                            "reason": _STRING,
+                        },
+                        ("seq", "eventID", "reason"),
+                    )
+                ),
+                "checkedAt": _TIME,
+            },
+            ("valid", "events", "head", "firstBreak", "checkedAt"),
         ),
         "CategoryList": _obj(
             {
@@ -556,6 +693,47 @@ def _paths() -> dict[str, Any]:
                 {"200": _json("IssuanceList", "Issuances")},
                 params=[batch_id],
                 errors=(*_READ, 404),
+            )
+        },
+        "/batches/{batch_id}/downstream": {
+            "get": _op(
+                "batch_downstream",
+                "Forward tracing: the batch's units, containers, orders, destinations, outputs",
+                {"200": _json("Downstream", "Everything downstream of the lot")},
+                params=[
+                    batch_id,
+                    _param(
+                        "unitLimit",
+                        "query",
+                        {"type": "integer", "minimum": 0, "maximum": 100000},
+                        "Most unit EPCs listed (default 1000)",
+                    ),
+                ],
+                errors=(*_READ, 404),
+            )
+        },
+        "/trace": {
+            "get": _op(
+                "get_trace",
+                "Trace of a unit, lot or container: product, batch, events in time order, "
+                "containers, inputs and outputs, current state",
+                {"200": _json("Trace", "The trace")},
+                params=[
+                    _param(
+                        "code",
+                        "query",
+                        {"type": "string", "maxLength": 2000},
+                        "Digital Link URI (any domain) or EPC URN of the item",
+                    )
+                ],
+                errors=(*_READ, 404, 422),
+            )
+        },
+        "/integrity": {
+            "get": _op(
+                "integrity",
+                "Recompute the merchant's event hash chain; name the first event that breaks it",
+                {"200": _json("Integrity", "The chain report")},
             )
         },
         "/issuances/{issuance_id}": {

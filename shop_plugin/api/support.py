@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol
 from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
@@ -41,7 +41,9 @@ __all__ = [
     "after_commit",
     "base_url",
     "before_api_request",
+    "guard_request",
     "json_body",
+    "json_response",
     "id_arg",
     "merchant_id",
     "next_link",
@@ -80,14 +82,22 @@ def _bearer() -> str | None:
     return credentials.strip()
 
 
-def _rate_limited(st: ShopTraceState, identity: str) -> Response | None:
+class Render(Protocol):
+    """Builds an error response: the merchant API's problems, or the EPCIS binding's."""
+
+    def __call__(
+        self, status: int, detail: str, *, headers: dict[str, str] | None = None
+    ) -> Response: ...
+
+
+def _rate_limited(st: ShopTraceState, identity: str, render: Render) -> Response | None:
     if st.limiter is None:
         return None
     for item in st.limits:
         if not st.limiter.hit(item, "shoptrace-api", identity):
             reset = st.limiter.get_window_stats(item, "shoptrace-api", identity).reset_time
             wait = max(1, math.ceil(reset - time.time()))
-            return problem(
+            return render(
                 429,
                 f"Rate limit {item} reached; retry in {wait} s.",
                 headers={"Retry-After": str(wait)},
@@ -97,11 +107,16 @@ def _rate_limited(st: ShopTraceState, identity: str) -> Response | None:
 
 def before_api_request() -> Response | None:
     """Body limit, schema check, authentication and rate limit of every API request."""
+    return guard_request(problem)
+
+
+def guard_request(render: Render) -> Response | None:
+    """What :func:`before_api_request` does, with errors built by ``render``."""
     st = state()
     request.max_content_length = st.settings.max_body_bytes
     if not st.schema_ok:
         if not is_up_to_date(st.store):
-            return problem(
+            return render(
                 503, "The database schema is behind this version: run `shoptrace db upgrade`."
             )
         st.schema_ok = True
@@ -114,7 +129,7 @@ def before_api_request() -> Response | None:
         with st.store.read() as conn:
             principal = authenticate(conn, key)
     identity = f"key:{principal.key_id}" if principal else f"addr:{request.remote_addr}"
-    limited = _rate_limited(st, identity)
+    limited = _rate_limited(st, identity, render)
     if limited is not None:
         return limited
     if principal is None:
@@ -123,7 +138,7 @@ def before_api_request() -> Response | None:
             if key is None
             else "The API key is unknown, revoked or expired."
         )
-        return problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="shoptrace"'})
+        return render(401, detail, headers={"WWW-Authenticate": 'Bearer realm="shoptrace"'})
     g.shoptrace_principal = principal
     return None
 
@@ -204,7 +219,8 @@ def base_url() -> str:
     return settings.public_base_url or request.url_root.rstrip("/") + settings.url_prefix
 
 
-def _json_response(body: Any, status: int, headers: dict[str, str]) -> Response:
+def json_response(body: Any, status: int, headers: dict[str, str]) -> Response:
+    """A JSON answer."""
     response = Response(json_bytes(body), status=status, mimetype="application/json")
     response.headers.update(headers)
     return response
@@ -217,7 +233,7 @@ def read_route(view: Callable[Concatenate[Connection, P], Answer]) -> Callable[P
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
         with state().store.read() as conn:
             answer = view(conn, *args, **kwargs)
-        return _json_response(*answer)
+        return json_response(*answer)
 
     return wrapper
 
@@ -261,7 +277,7 @@ def write_route(view: Callable[Concatenate[Connection, P], Answer]) -> Callable[
                             conn, merchant_id(), key, request.method, request.path, print_
                         )
                     body, status, headers = view(conn, *args, **kwargs)
-                    response = _json_response(body, status, headers)
+                    response = json_response(body, status, headers)
                     if reservation is not None:
                         kept = {k: v for k, v in headers.items() if k in ("Location",)}
                         idempotency.store_answer(

@@ -211,7 +211,7 @@ def write_units(
     now = utcnow()
     if conn.dialect.name == "postgresql":
         return _copy_units(conn, (merchant_id, batch_id, issuance_id, gtin), serials, now)
-    created = units.c.created_at.type.bind_processor(conn.dialect)
+    created = units.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     stamp = created(now) if created else now
     stmt = str(
         units.insert()

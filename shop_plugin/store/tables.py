@@ -15,16 +15,29 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 __all__ = [
+    "CAPTURE_ERROR_BEHAVIOURS",
+    "EPC_ROLES",
+    "FLAG_REASONS",
     "ISSUANCE_STATUSES",
+    "SCAN_VERDICTS",
     "UNIT_STATUSES",
+    "VOCABULARY_KINDS",
     "UTCDateTime",
     "api_keys",
     "batches",
+    "capture_jobs",
+    "code_flags",
+    "epcis_contexts",
+    "epcis_vocabulary",
+    "event_chains",
+    "event_epcs",
+    "events",
     "idempotency_keys",
     "issuances",
     "merchants",
     "metadata",
     "products",
+    "scans",
     "units",
 ]
 
@@ -42,6 +55,33 @@ UNIT_STATUSES = (
 
 ISSUANCE_STATUSES = ("pending", "running", "done", "failed")
 """States of a code issuance; synchronous ones are ``done`` when the request answers."""
+
+CAPTURE_ERROR_BEHAVIOURS = ("rollback", "proceed")
+"""``GS1-Capture-Error-Behaviour``: all or nothing (the default), or store the valid events."""
+
+EPC_ROLES = (
+    "epc",
+    "parent",
+    "child",
+    "input",
+    "output",
+    "quantity",
+    "child_quantity",
+    "input_quantity",
+    "output_quantity",
+)
+"""Where an event names an EPC: epcList, parentID, childEPCs, inputEPCList, outputEPCList, and
+the epcClass of quantityList, childQuantityList, inputQuantityList, outputQuantityList."""
+
+SCAN_VERDICTS = ("genuine", "forged", "unknown")
+"""What the resolver found a scanned unit code to be: issued here, a serial whose check tag is
+wrong, or a serial with a good tag (or none to check) that no unit has."""
+
+FLAG_REASONS = ("many-clients", "forged-serial", "unknown-serial")
+"""Why a code was flagged as suspicious (see ``services/scans.py``)."""
+
+VOCABULARY_KINDS = ("eventType", "bizStep", "disposition", "readPoint", "bizLocation")
+"""The EPCIS top-level resources listed from ``epcis_vocabulary``."""
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -87,6 +127,17 @@ def _ref(name: str, target: str, *, nullable: bool = False) -> sa.Column[int]:
         sa.ForeignKey(target),
         nullable=nullable,
     )
+
+
+def _seq(name: str = "seq") -> sa.Column[int]:
+    return sa.Column(name, sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False)
+
+
+def _key_text(name: str, length: int, *, nullable: bool = True) -> sa.Column[str]:
+    """Text compared by code point on every engine (C collation on PostgreSQL), so prefix
+    ranges (``>= 'x/' AND < 'x0'``) select exactly the values starting with ``x/``."""
+    kind = sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+    return sa.Column(name, kind, nullable=nullable)
 
 
 def _created() -> sa.Column[datetime]:
@@ -149,6 +200,8 @@ products = sa.Table(
     sa.UniqueConstraint("merchant_id", "gtin"),
     sa.Index(None, "merchant_id", "id"),
     sa.Index(None, "merchant_id", "shop_product_id"),
+    # The public resolver finds the merchants that own a GTIN with one index lookup.
+    sa.Index(None, "gtin"),
 )
 
 batches = sa.Table(
@@ -227,4 +280,142 @@ idempotency_keys = sa.Table(
     sa.Column("response_headers", sa.JSON()),
     _created(),
     sa.UniqueConstraint("merchant_id", "key"),
+)
+
+capture_jobs = sa.Table(
+    "capture_jobs",
+    metadata,
+    _id(),
+    _merchant_fk(),
+    sa.Column("error_behaviour", sa.String(8), nullable=False),
+    sa.Column("success", sa.Boolean(), nullable=False),
+    sa.Column("event_count", sa.Integer(), nullable=False),
+    sa.Column("stored", sa.Integer(), nullable=False),
+    sa.Column("duplicates", sa.Integer(), nullable=False),
+    sa.Column("rejected", sa.Integer(), nullable=False),
+    sa.Column("errors", sa.JSON(), nullable=False),
+    _created(),
+    sa.Column("finished_at", UTCDateTime()),
+    sa.Index(None, "merchant_id", "id"),
+)
+
+epcis_contexts = sa.Table(
+    "epcis_contexts",
+    metadata,
+    _id(),
+    _merchant_fk(),
+    # SHA-256 of the JSON text; a document's @context is stored once per merchant.
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    _created(),
+    sa.UniqueConstraint("merchant_id", "digest"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _id(),
+    _merchant_fk(),
+    # Position in the merchant's hash chain: 1, 2, 3, ... in the order events were stored.
+    _seq(),
+    _key_text("event_id", 500, nullable=False),
+    sa.Column("hash_id", sa.String(100), nullable=False),
+    sa.Column("chain_hash", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(200), nullable=False),
+    sa.Column("event_time", UTCDateTime(), nullable=False),
+    sa.Column("record_time", UTCDateTime(), nullable=False),
+    sa.Column("action", sa.String(8)),
+    # CBV values as bare words ("shipping"), other values as given; places in the canonical
+    # Digital Link form when they are EPCs, so every spelling of one value matches.
+    sa.Column("biz_step", sa.String(500)),
+    sa.Column("disposition", sa.String(500)),
+    sa.Column("read_point", sa.String(500)),
+    sa.Column("biz_location", sa.String(500)),
+    _ref("capture_id", "capture_jobs.id", nullable=True),
+    _ref("context_id", "epcis_contexts.id", nullable=True),
+    # The event as captured, with eventID and recordTime set: compact JSON text.
+    sa.Column("document", sa.Text(), nullable=False),
+    sa.UniqueConstraint("merchant_id", "seq"),
+    sa.UniqueConstraint("merchant_id", "event_id"),
+    sa.UniqueConstraint("merchant_id", "hash_id"),
+    sa.Index(None, "merchant_id", "event_time"),
+)
+
+event_epcs = sa.Table(
+    "event_epcs",
+    metadata,
+    # The EPC index: one row per (EPC, event, role), keyed for lookups by EPC. EPCs are in the
+    # canonical Digital Link form (URN and Digital Link spellings of one item match); values
+    # that are not EPCs are kept as given. On SQLite the key is the table (WITHOUT ROWID).
+    sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    _key_text("epc", 500, nullable=False),
+    _seq(),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.PrimaryKeyConstraint("merchant_id", "epc", "seq", "role"),
+    sa.ForeignKeyConstraint(["merchant_id", "seq"], ["events.merchant_id", "events.seq"]),
+    sqlite_with_rowid=False,
+)
+
+event_chains = sa.Table(
+    "event_chains",
+    metadata,
+    # Head of a merchant's hash chain: the last position and chain hash. Capture updates it
+    # first thing in its transaction, which serialises the merchant's writers.
+    _id(),
+    _merchant_fk(),
+    _seq(),
+    sa.Column("head", sa.String(64), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("merchant_id"),
+)
+
+epcis_vocabulary = sa.Table(
+    "epcis_vocabulary",
+    metadata,
+    # Values the merchant's events use, per kind: the EPCIS top-level resources list them
+    # without scanning the events.
+    _id(),
+    _merchant_fk(),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(500), nullable=False),
+    sa.UniqueConstraint("merchant_id", "kind", "value"),
+)
+
+scans = sa.Table(
+    "scans",
+    metadata,
+    # One resolution of a unit code by the public resolver: when, by what kind of client (a
+    # keyed hash of its address and agent, never the address itself), and what it found.
+    _id(),
+    _merchant_fk(),
+    _ref("unit_id", "units.id", nullable=True),
+    sa.Column("gtin", sa.String(14), nullable=False),
+    sa.Column("lot", sa.String(20)),
+    sa.Column("serial", sa.String(20), nullable=False),
+    sa.Column("scanned_at", UTCDateTime(), nullable=False),
+    sa.Column("verdict", sa.String(8), nullable=False),
+    sa.Column("unit_status", sa.String(16)),
+    sa.Column("client_class", sa.String(16), nullable=False),
+    sa.Column("client_id", sa.String(32), nullable=False),
+    sa.Index(None, "merchant_id", "id"),
+    sa.Index(None, "unit_id", "scanned_at"),
+    sa.Index(None, "merchant_id", "gtin", "serial"),
+)
+
+code_flags = sa.Table(
+    "code_flags",
+    metadata,
+    # A code the scan rule found suspicious, once per reason; ``code_suspicious`` is sent when
+    # the row is created.
+    _id(),
+    _merchant_fk(),
+    _ref("unit_id", "units.id", nullable=True),
+    sa.Column("gtin", sa.String(14), nullable=False),
+    sa.Column("lot", sa.String(20)),
+    sa.Column("serial", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("clients", sa.Integer(), nullable=False),
+    _created(),
+    sa.UniqueConstraint("merchant_id", "gtin", "serial", "reason"),
+    sa.Index(None, "merchant_id", "id"),
 )

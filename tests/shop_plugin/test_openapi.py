@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -12,6 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from shoptrace.shop_plugin.api import API_PATH, BLUEPRINT
+from tests.shop_plugin.epcis_helpers import capture, document, supply_chain
 from tests.shop_plugin.helpers import Api
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -113,3 +115,15 @@ def test_inputs_the_schemas_refuse_the_api_refuses_too(api: Api, check: Any) -> 
     with pytest.raises(Exception, match="colour"):
         check("ProductInput", bad)
     assert api.post("/products", bad).status_code == 422
+
+
+def test_trace_answers_fit_their_schemas(api: Api, check: Any) -> None:
+    product = api.product()
+    batch = api.batch(product["id"], "LOT42")
+    codes = api.post(f"/batches/{batch['id']}/codes", {"count": 3}).get_json()["codes"]
+    capture(api, document(supply_chain([c["serial"] for c in codes])))
+    traced = api.get("/trace?code=" + quote(codes[0]["uri"], safe="")).get_json()
+    assert len(traced["events"]) == 9
+    check("Trace", traced)
+    check("Downstream", api.get(f"/batches/{batch['id']}/downstream").get_json())
+    check("Integrity", api.get("/integrity").get_json())

@@ -116,3 +116,103 @@ def test_lone_surrogates_in_member_names_are_reported_safely(api: Api) -> None:
     assert response.status_code == 422
     fields = [e["field"] for e in response.get_json()["errors"]]
     assert "\\ud800" in fields or "\ufffd" in fields
+
+
+EPCIS_FIELDS = [
+    "@context",
+    "type",
+    "schemaVersion",
+    "creationDate",
+    "epcisBody",
+    "eventList",
+    "eventTime",
+    "eventTimeZoneOffset",
+    "epcList",
+    "action",
+    "bizStep",
+    "parentID",
+    "childEPCs",
+    "quantityList",
+    "readPoint",
+    "eventID",
+]
+epcis_values = json_values | st.sampled_from(
+    [
+        "ObjectEvent",
+        "AggregationEvent",
+        "EPCISDocument",
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "2025-03-01T08:00:00Z",
+        "+00:00",
+        "ADD",
+        "urn:epc:id:sgtin:9506000.013435.1",
+        "https://id.gs1.org/01/09506000134352/21/1",
+    ]
+)
+epcis_objects = st.dictionaries(st.sampled_from(EPCIS_FIELDS), epcis_values, max_size=8)
+epcis_bodies = (
+    json_values
+    | epcis_objects
+    | st.builds(
+        lambda head, events: {**head, "epcisBody": {"eventList": events}},
+        epcis_objects,
+        st.lists(epcis_objects | json_values, max_size=3),
+    )
+)
+
+
+def _assert_epcis_handled(response: Any) -> None:
+    _assert_handled(response)
+    if response.status_code >= 400:
+        assert response.get_json()["type"].startswith(("epcisException:", "about:blank"))
+
+
+@FUZZ
+@given(body=epcis_bodies, proceed=st.booleans())
+def test_any_document_or_event_is_answered_without_500(api: Api, body: Any, proceed: bool) -> None:
+    behaviour = {"GS1-Capture-Error-Behaviour": "proceed" if proceed else "rollback"}
+    for path in ("/trace/epcis/capture", "/trace/epcis/events"):
+        _assert_epcis_handled(api.client.post(path, json=body, headers=api.headers(behaviour)))
+
+
+@FUZZ
+@given(
+    segment=st.text(max_size=25),
+    query=st.dictionaries(
+        st.sampled_from(
+            [
+                "eventType",
+                "GE_eventTime",
+                "LT_recordTime",
+                "EQ_action",
+                "EQ_bizStep",
+                "EQ_readPoint",
+                "MATCH_epc",
+                "MATCH_epcClass",
+                "EQ_eventID",
+                "perPage",
+                "nextPageToken",
+                "orderBy",
+                "orderDirection",
+            ]
+        ),
+        st.text(max_size=25),
+        max_size=4,
+    ),
+)
+def test_any_epcis_path_and_query_is_answered_without_500(
+    api: Api, segment: str, query: dict[str, str]
+) -> None:
+    qs = "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
+    for template in (
+        "/events?{}",
+        "/events/{}",
+        "/epcs/{}/events",
+        "/bizSteps/{}",
+        "/readPoints/{}/events",
+        "/capture/{}",
+        "/epcs?{}",
+        "/{}",
+    ):
+        path = template.format(qs if "?" in template else quote(segment, safe=""))
+        _assert_epcis_handled(api.client.get("/trace/epcis" + path, headers=api.headers()))

@@ -3,13 +3,34 @@ nothing of the first merchant's data and changes none of it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Flask
 
 from shoptrace.shop_plugin.api import BLUEPRINT
-from shoptrace.shop_plugin.store.tables import batches, issuances, products, units
+from shoptrace.shop_plugin.api.epcis import BLUEPRINT as EPCIS_BLUEPRINT
+from shoptrace.shop_plugin.store.tables import (
+    batches,
+    capture_jobs,
+    event_epcs,
+    events,
+    issuances,
+    products,
+    units,
+)
+from tests.shop_plugin.epcis_helpers import (
+    CASE,
+    EPCIS,
+    ORDER,
+    STORE,
+    capture,
+    document,
+    segment,
+    supply_chain,
+)
 from tests.shop_plugin.helpers import GTIN, GTIN2, Api, count_rows
 
 GTIN3 = "09506000134376"
@@ -25,12 +46,15 @@ def _first_merchant_data(api: Api) -> dict[str, Any]:
     issued = api.post(f"/batches/{batch['id']}/codes", {"count": 5}).get_json()
     job = api.post(f"/batches/{batch['id']}/codes", {"count": 1001}).get_json()
     assert job["issuance"]["status"] == "pending"
+    serials = [c["serial"] for c in issued["codes"]]
+    captured = capture(api, document(supply_chain(serials[:3])))
+    assert captured.status_code == 202, captured.get_json()
     return {
         "product_id": product["id"],
         "batch_id": batch["id"],
         "issuance_id": issued["issuance"]["id"],
-        "secrets": [GTIN, SECRET_NAME, SECRET_SKU, SECRET_LOT, "Secret Farm"]
-        + [c["serial"] for c in issued["codes"]],
+        "code": quote(issued["codes"][0]["uri"], safe=""),
+        "secrets": [GTIN, SECRET_NAME, SECRET_SKU, SECRET_LOT, "Secret Farm", *serials],
     }
 
 
@@ -59,12 +83,15 @@ REQUESTS: dict[str, tuple[str, str, Any, set[int]]] = {
     "export_pdf": ("GET", "/batches/{batch_id}/codes.pdf", None, {404}),
     "list_issuances": ("GET", "/batches/{batch_id}/issuances", None, {404}),
     "get_issuance": ("GET", "/issuances/{issuance_id}", None, {404}),
+    "get_trace": ("GET", "/trace?code={code}", None, {404}),
+    "batch_downstream": ("GET", "/batches/{batch_id}/downstream", None, {404}),
+    "integrity": ("GET", "/integrity", None, {200}),
 }
 
 
 def _fill(value: Any, ids: dict[str, Any]) -> Any:
     if isinstance(value, str):
-        for name in ("product_id", "batch_id", "issuance_id"):
+        for name in ("product_id", "batch_id", "issuance_id", "code"):
             if value == "{" + name + "}":
                 return ids[name]
             value = value.replace("{" + name + "}", str(ids[name]))
@@ -80,7 +107,7 @@ def _snapshot(app: Flask, merchant_id: int) -> list[Any]:
             conn.execute(
                 sa.select(table).where(table.c.merchant_id == merchant_id).order_by(table.c.id)
             ).all()
-            for table in (products, batches, issuances)
+            for table in (products, batches, issuances, events, capture_jobs)
         ] + [
             conn.execute(
                 sa.select(sa.func.count())
@@ -129,3 +156,102 @@ def test_registering_a_gtin_another_merchant_uses_reveals_nothing(api: Api, othe
     assert [p["name"] for p in api.get("/products").get_json()["products"]] == [
         {"zh-CN": "有机苹果", "en": "Organic apples"}
     ]
+
+
+# EPCIS binding: for each endpoint, method, path (under the binding's root), statuses allowed.
+EPCIS_REQUESTS: dict[str, tuple[str, str, set[int]]] = {
+    "top_level": ("GET", "/", {200}),
+    "list_epcs": ("GET", "/epcs", {200}),
+    "get_epc": ("GET", "/epcs/{epc}", {404}),
+    "epc_events": ("GET", "/epcs/{epc}/events", {200}),
+    "list_eventTypes": ("GET", "/eventTypes", {200}),
+    "get_eventType": ("GET", "/eventTypes/ObjectEvent", {200}),
+    "eventType_events": ("GET", "/eventTypes/ObjectEvent/events", {200}),
+    "list_bizSteps": ("GET", "/bizSteps", {200}),
+    "get_bizStep": ("GET", "/bizSteps/shipping", {200}),
+    "bizStep_events": ("GET", "/bizSteps/shipping/events", {200}),
+    "list_dispositions": ("GET", "/dispositions", {200}),
+    "get_disposition": ("GET", "/dispositions/in_transit", {200}),
+    "disposition_events": ("GET", "/dispositions/in_transit/events", {200}),
+    "list_readPoints": ("GET", "/readPoints", {200}),
+    "get_readPoint": ("GET", "/readPoints/{place}", {404}),
+    "readPoint_events": ("GET", "/readPoints/{place}/events", {200}),
+    "list_bizLocations": ("GET", "/bizLocations", {200}),
+    "get_bizLocation": ("GET", "/bizLocations/{place}", {404}),
+    "bizLocation_events": ("GET", "/bizLocations/{place}/events", {200}),
+    "capture_document": ("POST", "/capture", {202}),
+    "list_captures": ("GET", "/capture", {200}),
+    "get_capture": ("GET", "/capture/{capture_id}", {404}),
+    "query_events": ("GET", "/events?MATCH_anyEPC={epc}&EQ_bizStep=shipping", {200}),
+    "capture_event": ("POST", "/events", {201}),
+    "get_event": ("GET", "/events/{event_id}", {404}),
+}
+
+
+def _epcis_snapshot(app: Flask, merchant_id: int) -> list[Any]:
+    with app.extensions["shoptrace"].store.read() as conn:
+        return [
+            conn.execute(
+                sa.select(table)
+                .where(table.c.merchant_id == merchant_id)
+                .order_by(*table.primary_key)
+            ).all()
+            for table in (events, event_epcs, capture_jobs)
+        ]
+
+
+def test_another_merchants_key_reaches_no_epcis_data_of_the_first_merchant(
+    app: Flask, api: Api, other_api: Api
+) -> None:
+    first = _first_merchant_data(api)
+    listed = json.loads(api.client.get(EPCIS + "/events", headers=api.headers()).data)
+    event_id = listed["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["eventID"]
+    ids = {
+        "epc": segment(CASE),
+        "place": segment(STORE),
+        "capture_id": "1",
+        "event_id": segment(event_id),
+    }
+    secrets = [*first["secrets"], "0000000001", "9506000000022", ORDER, event_id]
+    before = _epcis_snapshot(app, api.merchant_id)
+    endpoints = {
+        rule.endpoint.split(".", 1)[1]
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(EPCIS_BLUEPRINT + ".")
+    }
+    assert endpoints == set(EPCIS_REQUESTS), "add every new EPCIS endpoint to EPCIS_REQUESTS"
+    own_event = {
+        "@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "type": "ObjectEvent",
+        "eventTime": "2025-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:9506000.013436.OTHER1"],
+    }
+    for endpoint, (method, path, allowed) in EPCIS_REQUESTS.items():
+        url = EPCIS + path.format(**ids)
+        if endpoint == "capture_document":
+            response = capture(
+                other_api, document([{k: v for k, v in own_event.items() if k != "@context"}])
+            )
+        else:
+            body = {**own_event, "epcList": ["urn:epc:id:sgtin:9506000.013436.OTHER2"]}
+            body = body if method == "POST" else None
+            response = other_api.client.open(
+                url, method=method, json=body, headers=other_api.headers()
+            )
+        assert response.status_code in allowed, (endpoint, response.status_code, response.data)
+        text = response.get_data(as_text=True)
+        if response.status_code >= 400:
+            assert response.mimetype == "application/problem+json", endpoint
+            problem = response.get_json()
+            assert problem["type"].startswith("epcisException:"), endpoint
+            problem.pop("instance")  # the path asked for, which holds the caller's own ids
+            text = json.dumps(problem)
+        for secret in secrets:
+            assert secret not in text, (endpoint, secret)
+        if endpoint in ("epc_events", "query_events", "bizStep_events"):
+            assert json.loads(text)["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
+        if endpoint in ("list_epcs", "list_readPoints", "list_bizLocations"):
+            assert all("OTHER" in member for member in json.loads(text)["member"]), endpoint
+    assert _epcis_snapshot(app, api.merchant_id) == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shoptrace.sdk import digital_link
@@ -16,7 +16,7 @@ from shoptrace.sdk.epcis.epc import (
     try_canonical_dl,
     urn_to_dl,
 )
-from shoptrace.sdk.errors import ShoptraceError
+from shoptrace.sdk.errors import InvalidDigitalLink, ShoptraceError
 from shoptrace.sdk.gs1.charsets import CSET39, CSET82
 
 # (URN, canonical Digital Link, GCP length, scheme, level), worked out by hand from the Tag
@@ -385,3 +385,34 @@ def test_classify_never_raises_near_valid_input(prefix: str, rest: str) -> None:
         assert info.level in ("instance", "class")
         assert info.form == ("urn" if prefix.startswith("urn") else "dl")
     assert try_canonical_dl(prefix + rest) is None or info is not None or "http" in prefix
+
+
+_CSET82_TEXT = st.text(alphabet=st.sampled_from(sorted(CSET82)), min_size=1, max_size=22)
+
+
+@settings(max_examples=300)
+@given(
+    serial=_CSET82_TEXT,
+    lot=st.none() | _CSET82_TEXT,
+    raw=st.booleans(),
+    stem=st.sampled_from(["https://id.gs1.org", "https://shop.example.com/trace", "HTTP://a/b"]),
+)
+def test_fast_unit_path_agrees_with_the_full_parser(
+    serial: str, lot: str | None, raw: bool, stem: str
+) -> None:
+    """The shortcut for /01/<GTIN>/.../21/<serial> gives what the full Digital Link parse gives,
+    and declines (None) whatever it cannot decide."""
+    from shoptrace.sdk.epcis import epc as epc_module
+
+    lot_part = "" if lot is None else f"/10/{lot if raw else digital_link.escape(lot)}"
+    uri = f"{stem}/01/09506000134352{lot_part}/21/{serial if raw else digital_link.escape(serial)}"
+    fast = epc_module._fast_sgtin(uri)
+    try:
+        link = digital_link.parse(uri)
+    except InvalidDigitalLink:
+        assert fast is None
+        return
+    slow = epc_module._hash_path([link.primary_key, ("21", link.serial or "")])
+    assert fast in (None, slow)
+    if all(v is None or v.isalnum() for v in (serial, lot)):
+        assert fast == slow

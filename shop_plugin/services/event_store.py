@@ -1,0 +1,549 @@
+"""Storing EPCIS events: validate and hash them in chunks, then write them in bulk.
+
+:func:`prepare_events` checks a chunk of events with the SDK (validation and the event hash
+ID, both through the document-level functions, which share their caches across a chunk) and
+pulls out what the store indexes: type, times, action, CBV values, places, and every EPC the
+event names with its role, in the canonical Digital Link form. :func:`store_events` writes
+prepared events in the caller's transaction: an event whose hash ID is stored already is not
+stored again, an event without ``eventID`` gets its hash ID as ``eventID``, ``recordTime`` is
+set, and each new event extends the merchant's hash chain (:mod:`.chain`). Rows go in with
+one ``executemany`` per table and chunk (``COPY`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from shoptrace.sdk.epcis import vocab
+from shoptrace.sdk.epcis.epc import try_canonical_dl
+from shoptrace.sdk.epcis.hashing import EPCISHashError, document_hashes, event_hash
+from shoptrace.sdk.epcis.validate import Problem, document_problems
+from shoptrace.shop_plugin.services import chain
+from shoptrace.shop_plugin.services.clock import utcnow
+from shoptrace.shop_plugin.store.tables import (
+    epcis_contexts,
+    epcis_vocabulary,
+    event_epcs,
+    events,
+)
+
+__all__ = [
+    "CHUNK",
+    "MAX_KEY_LENGTH",
+    "Prepared",
+    "Stored",
+    "canonical_epc",
+    "context_id",
+    "epc_rows",
+    "format_time",
+    "normalized",
+    "parse_time",
+    "prepare_events",
+    "store_events",
+]
+
+CHUNK = 1000
+"""Events validated, hashed and written together."""
+MAX_KEY_LENGTH = 500
+"""Longest EPC, eventID, CBV value or place the store indexes."""
+
+EPC_FIELDS = (
+    ("epcList", "epc"),
+    ("childEPCs", "child"),
+    ("inputEPCList", "input"),
+    ("outputEPCList", "output"),
+)
+QUANTITY_FIELDS = (
+    ("quantityList", "quantity"),
+    ("childQuantityList", "child_quantity"),
+    ("inputQuantityList", "input_quantity"),
+    ("outputQuantityList", "output_quantity"),
+)
+EVENT_COLUMNS = (
+    "merchant_id",
+    "seq",
+    "event_id",
+    "hash_id",
+    "chain_hash",
+    "event_type",
+    "event_time",
+    "record_time",
+    "action",
+    "biz_step",
+    "disposition",
+    "read_point",
+    "biz_location",
+    "capture_id",
+    "context_id",
+    "document",
+)
+EPC_COLUMNS = ("merchant_id", "epc", "seq", "role")
+_LIST_POINTER = re.compile(r"/epcisBody/eventList/(\d+)(.*)", re.S)
+_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))"
+)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+@dataclass(slots=True)
+class Prepared:
+    """An event ready to store: the columns the store indexes and its EPC rows."""
+
+    index: int
+    event: dict[str, Any]
+    hash_id: str
+    event_id: str | None
+    event_type: str
+    event_time: datetime
+    action: str | None
+    biz_step: str | None
+    disposition: str | None
+    read_point: str | None
+    biz_location: str | None
+    epcs: list[tuple[str, str]]
+    text: str | None = None
+    """The event's JSON as written in the captured document, when at hand."""
+
+
+@dataclass
+class Stored:
+    """What :func:`store_events` did: counts, rejected events and the chain positions used."""
+
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)
+    """``(index, JSON pointer relative to the event, message)`` of events not stored."""
+    event_ids: list[str] = field(default_factory=list)
+    """eventID of every event of the input, stored or found stored already (not rejected)."""
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def canonical_epc(value: str) -> str:
+    """The canonical Digital Link of an EPC (URN or Digital Link), else ``value`` itself."""
+    return try_canonical_dl(value) or value
+
+
+def normalized(kind: str, value: Any) -> str | None:
+    """A CBV value (``bizStep``, ``disposition``) as the store keeps it: a standard value as
+    its bare word, anything else as given."""
+    if not isinstance(value, str):
+        return None
+    return vocab.bare_word(kind, value.strip())
+
+
+def _place(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    if not isinstance(value, str):
+        return None
+    return canonical_epc(value.strip())
+
+
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 timestamp as an aware UTC datetime (microseconds), None when unreadable."""
+    m = _TIME.fullmatch(text.strip())
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = m.groups()
+    try:
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            min(int(second), 59),
+            int((frac or "0")[:6].ljust(6, "0")),
+            tzinfo=UTC,
+        )
+        if not zulu:
+            offset = timedelta(hours=int(off_h), minutes=int(off_m))
+            moment = moment - offset if sign == "+" else moment + offset
+    except (ValueError, OverflowError):
+        return None
+    return moment
+
+
+def format_time(moment: datetime) -> str:
+    """``2025-03-01T08:00:00.123Z``: how the store writes recordTime."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def epc_rows(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every ``(canonical EPC, role)`` an event names, each once."""
+    rows: dict[tuple[str, str], None] = {}
+    parent = event.get("parentID")
+    if isinstance(parent, str):
+        rows[(canonical_epc(parent), "parent")] = None
+    for name, role in EPC_FIELDS:
+        values = event.get(name)
+        if isinstance(values, list):
+            for value in values:
+                if isinstance(value, str):
+                    rows[(canonical_epc(value), role)] = None
+    for name, role in QUANTITY_FIELDS:
+        values = event.get(name)
+        if isinstance(values, list):
+            for item in values:
+                if isinstance(item, Mapping) and isinstance(item.get("epcClass"), str):
+                    rows[(canonical_epc(item["epcClass"]), role)] = None
+    return list(rows)
+
+
+# --- preparing -----------------------------------------------------------------------------
+
+
+def _mini_document(context: Any, events_: list[Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2025-01-01T00:00:00Z",
+        "epcisBody": {"eventList": events_},
+    }
+    if context is not None:
+        doc["@context"] = context
+    return doc
+
+
+def _limits(item: Prepared) -> list[Problem]:
+    """Values longer than the store's indexes take."""
+    problems: list[Problem] = []
+    named = (
+        ("/eventID", item.event_id),
+        ("/bizStep", item.biz_step),
+        ("/disposition", item.disposition),
+        ("/readPoint/id", item.read_point),
+        ("/bizLocation/id", item.biz_location),
+    )
+    for pointer, value in named:
+        if value is not None and len(value) > MAX_KEY_LENGTH:
+            problems.append((pointer, f"longer than {MAX_KEY_LENGTH} characters"))
+    if len(item.event_type) > 200:
+        problems.append(("/type", "an extension event type is longer than 200 characters"))
+    if item.epcs and max(len(epc) for epc, _ in item.epcs) > MAX_KEY_LENGTH:
+        problems.append(("", f"an EPC is longer than {MAX_KEY_LENGTH} characters"))
+    return problems
+
+
+def prepare_events(
+    chunk: Sequence[tuple[int, Any]], *, context: Any, texts: Sequence[str] | None = None
+) -> tuple[list[Prepared], list[tuple[int, str, str]]]:
+    """Validate and hash ``(index, event)`` pairs of one document whose ``@context`` is
+    ``context`` (None for an event that carries its own); ``texts`` are the events' JSON as
+    written, kept as the stored documents.
+
+    Returns the prepared valid events and ``(index, pointer in the event, message)`` for
+    every problem of the others. The hash ID is the one of the event with that context, which
+    is how :func:`shoptrace.shop_plugin.services.chain.verify` recomputes it later.
+    """
+    items = [event for _, event in chunk]
+    bad: dict[int, list[Problem]] = {}
+    for pointer, message in document_problems(_mini_document(context, items)):
+        m = _LIST_POINTER.fullmatch(pointer)
+        if m is not None:
+            bad.setdefault(int(m.group(1)), []).append((m.group(2), message))
+    good = [i for i in range(len(items)) if i not in bad]
+    hashes = _hashes([items[i] for i in good], context)
+    prepared: list[Prepared] = []
+    for position, hash_id in zip(good, hashes, strict=True):
+        event = items[position]
+        if isinstance(hash_id, EPCISHashError):
+            bad[position] = [("", f"the event hash ID cannot be computed: {hash_id}")]
+            continue
+        moment = parse_time(event["eventTime"])
+        if moment is None:
+            bad[position] = [("/eventTime", "eventTime is not a date-time this store can keep")]
+            continue
+        action = event.get("action")
+        event_id = event.get("eventID")
+        item = Prepared(
+            index=chunk[position][0],
+            event=event,
+            hash_id=hash_id,
+            event_id=event_id.strip() if isinstance(event_id, str) else None,
+            event_type=str(event["type"]),
+            event_time=moment,
+            action=action if isinstance(action, str) else None,
+            biz_step=normalized("bizStep", event.get("bizStep")),
+            disposition=normalized("disposition", event.get("disposition")),
+            read_point=_place(event.get("readPoint")),
+            biz_location=_place(event.get("bizLocation")),
+            epcs=epc_rows(event),
+            text=texts[position] if texts is not None else None,
+        )
+        problems = _limits(item)
+        if problems:
+            bad[position] = problems
+            continue
+        prepared.append(item)
+    problems_out = [
+        (chunk[position][0], pointer, message)
+        for position in sorted(bad)
+        for pointer, message in bad[position]
+    ]
+    return prepared, problems_out
+
+
+def _hashes(items: list[Any], context: Any) -> list[str | EPCISHashError]:
+    """Hash IDs of ``items``: in one pass, or one by one when some event cannot be hashed."""
+    if not items:
+        return []
+    try:
+        return list(document_hashes(_mini_document(context, items)))
+    except EPCISHashError:
+        pass
+    out: list[str | EPCISHashError] = []
+    for item in items:
+        try:
+            out.append(event_hash(item, context))
+        except EPCISHashError as exc:
+            out.append(exc)
+    return out
+
+
+# --- storing -------------------------------------------------------------------------------
+
+
+def context_id(conn: Connection, merchant_id: int, context: Any) -> int | None:
+    """The stored id of a document's ``@context``; None for the plain EPCIS context."""
+    if context is None or context == vocab.EPCIS_CONTEXT or context == [vocab.EPCIS_CONTEXT]:
+        return None
+    body = json.dumps(context, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(body.encode("ascii")).hexdigest()
+    found = conn.execute(
+        sa.select(epcis_contexts.c.id).where(
+            epcis_contexts.c.merchant_id == merchant_id, epcis_contexts.c.digest == digest
+        )
+    ).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    conn.execute(
+        _insert(conn, epcis_contexts)
+        .values(merchant_id=merchant_id, digest=digest, body=body, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["merchant_id", "digest"])
+    )
+    return int(
+        conn.execute(
+            sa.select(epcis_contexts.c.id).where(
+                epcis_contexts.c.merchant_id == merchant_id, epcis_contexts.c.digest == digest
+            )
+        ).scalar_one()
+    )
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """An INSERT that can skip rows clashing with a unique key, on either engine."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _document_text(item: Prepared, event_id: str, record_time: str) -> str:
+    """The stored text: the event as written with eventID and recordTime put first, or
+    re-encoded when it carries either already (or was not given as text)."""
+    event = item.event
+    if item.text is not None and "eventID" not in event and "recordTime" not in event:
+        head = json.dumps({"eventID": event_id, "recordTime": record_time})
+        return head[:-1] + "," + item.text.lstrip()[1:]
+    body = dict(event)
+    body["eventID"] = event_id
+    body["recordTime"] = record_time
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if not text.isascii() and _SURROGATE.search(text):
+        text = json.dumps(body, ensure_ascii=True, separators=(",", ":"))
+    return text
+
+
+def store_events(
+    conn: Connection,
+    merchant_id: int,
+    prepared: Iterable[Prepared],
+    *,
+    capture_id: int | None = None,
+    context_id: int | None = None,
+    record_time: datetime | None = None,
+) -> Stored:
+    """Store prepared events in the caller's transaction; see the module docstring.
+
+    Events whose ``eventID`` already names a different stored event are rejected (listed
+    in the result, not stored); the caller decides whether that fails the whole capture.
+    """
+    moment = (record_time or utcnow()).astimezone(UTC)
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    shown = format_time(moment)
+    result = Stored()
+    head = chain.lock(conn, merchant_id)
+    seen_hashes: dict[str, str] = {}
+    seen_ids: dict[str, str] = {}
+    vocabulary: set[tuple[str, str]] = set()
+    writer = _Writer(conn, moment)
+    for batch in _batches(prepared, CHUNK):
+        stored_hashes, stored_ids = _stored(conn, merchant_id, batch)
+        event_rows: list[tuple[Any, ...]] = []
+        epc_rows_: list[tuple[Any, ...]] = []
+        for item in batch:
+            hash_id = item.hash_id
+            known = stored_hashes.get(hash_id) or seen_hashes.get(hash_id)
+            if known is not None:
+                result.duplicates += 1
+                result.event_ids.append(known)
+                continue
+            event_id = item.event_id or hash_id
+            owner = stored_ids.get(event_id) or seen_ids.get(event_id)
+            if owner is not None and owner != hash_id:
+                result.rejected.append(
+                    (item.index, "/eventID", f"eventID {event_id} already names another event")
+                )
+                continue
+            seen_hashes[hash_id] = event_id
+            seen_ids[event_id] = hash_id
+            head = head.extend(hash_id)
+            event_rows.append(
+                (
+                    merchant_id,
+                    head.seq,
+                    event_id,
+                    hash_id,
+                    head.hash,
+                    item.event_type,
+                    writer.time(item.event_time),
+                    writer.record_time,
+                    item.action,
+                    item.biz_step,
+                    item.disposition,
+                    item.read_point,
+                    item.biz_location,
+                    capture_id,
+                    context_id,
+                    _document_text(item, event_id, shown),
+                )
+            )
+            epc_rows_.extend((merchant_id, epc, head.seq, role) for epc, role in item.epcs)
+            vocabulary.add(("eventType", item.event_type))
+            for kind, value in (
+                ("bizStep", item.biz_step),
+                ("disposition", item.disposition),
+                ("readPoint", item.read_point),
+                ("bizLocation", item.biz_location),
+            ):
+                if value is not None:
+                    vocabulary.add((kind, value))
+            result.event_ids.append(event_id)
+            result.stored += 1
+        writer.write(events, EVENT_COLUMNS, event_rows)
+        epc_rows_.sort(key=lambda row: row[1])
+        writer.write(event_epcs, EPC_COLUMNS, epc_rows_)
+    if result.stored:
+        chain.save(conn, merchant_id, head)
+        _add_vocabulary(conn, merchant_id, vocabulary)
+    return result
+
+
+def _batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
+    batch: list[Prepared] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _stored(
+    conn: Connection, merchant_id: int, batch: list[Prepared]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Stored events among ``batch``: eventID by hash ID, and hash ID by eventID."""
+    hashes = list({item.hash_id for item in batch})
+    by_hash = {
+        row.hash_id: row.event_id
+        for row in conn.execute(
+            sa.select(events.c.hash_id, events.c.event_id).where(
+                events.c.merchant_id == merchant_id, events.c.hash_id.in_(hashes)
+            )
+        )
+    }
+    ids = list({item.event_id or item.hash_id for item in batch})
+    by_id = {
+        row.event_id: row.hash_id
+        for row in conn.execute(
+            sa.select(events.c.event_id, events.c.hash_id).where(
+                events.c.merchant_id == merchant_id, events.c.event_id.in_(ids)
+            )
+        )
+    }
+    return by_hash, by_id
+
+
+def _add_vocabulary(conn: Connection, merchant_id: int, values: set[tuple[str, str]]) -> None:
+    if not values:
+        return
+    conn.execute(
+        _insert(conn, epcis_vocabulary)
+        .values([{"merchant_id": merchant_id, "kind": k, "value": v} for k, v in sorted(values)])
+        .on_conflict_do_nothing(index_elements=["merchant_id", "kind", "value"])
+    )
+
+
+class _Writer:
+    """Bulk inserts of prepared rows: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
+
+    def __init__(self, conn: Connection, record_time: datetime) -> None:
+        self.conn = conn
+        self.copy = conn.dialect.name == "postgresql"
+        # The type's full bind processing (UTCDateTime, then SQLite's DATETIME text).
+        bind = events.c.event_time.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        self._bind = None if self.copy else bind
+        self.record_time = self.time(record_time)
+        self._statements: dict[str, str] = {}
+
+    def time(self, moment: datetime) -> Any:
+        return self._bind(moment) if self._bind is not None else moment
+
+    def write(self, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self.copy:
+            _copy(self.conn, table.name, columns, rows)
+            return
+        statement = self._statements.get(table.name)
+        if statement is None:
+            statement = str(
+                table.insert()
+                .values({c: sa.bindparam(c) for c in columns})
+                .compile(dialect=self.conn.dialect)
+            )
+            self._statements[table.name] = statement
+        if self.conn.dialect.positional:
+            self.conn.exec_driver_sql(statement, rows)
+        else:
+            self.conn.exec_driver_sql(statement, [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def _copy(
+    conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Rows into ``table`` with PostgreSQL ``COPY ... FROM STDIN`` (psycopg 3)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
