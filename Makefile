@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,pdf,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,pdf,postgres,redis]'
 	@touch $(STAMP)
 
 ## run: the main job (until the demo shop lands: the shoptrace CLI on a sample trace code)
