@@ -13,13 +13,11 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests._browser import chromium, needs_chromium
 from tests.shop_plugin.helpers import make_app
 from tests.shop_plugin.resolver_helpers import Shop, flush_scans, make_shop
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="browser tests need Chromium at /usr/bin/chromium"
-)
+pytestmark = needs_chromium
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need Playwright")
 expect = sync_api.expect
 
@@ -89,20 +87,8 @@ def shop_page() -> Iterator[ShopPage]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -18,12 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from shoptrace.widgets import render_trace_page, t, trace_view, widget_js
+from tests._browser import chromium, needs_chromium
 from tests.widgets.samples import GTIN, LOT, SERIAL, copy_of, lot_trace, unit_trace, unknown_trace
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="browser tests need Chromium at /usr/bin/chromium"
-)
+pytestmark = needs_chromium
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need Playwright")
 expect = sync_api.expect
 
@@ -146,20 +144,8 @@ def server() -> Iterator[TraceServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
