@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,14 +30,17 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+@cache
+def _plugin_entry_points() -> dict[str, Any]:
+    """The ``shoptrace.commands`` entry points by name, read from the metadata once."""
+    return {ep.name: ep for ep in entry_points(group="shoptrace.commands")}
+
+
 class _Group(click.Group):
     """A group that loads plugin commands lazily from the ``shoptrace.commands`` entry points."""
 
     def _plugins(self) -> dict[str, Any]:
-        found = {}
-        for ep in entry_points(group="shoptrace.commands"):
-            found[ep.name] = ep
-        return found
+        return _plugin_entry_points()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
