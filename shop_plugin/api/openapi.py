@@ -748,8 +748,21 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _fragments() -> list[Any]:
+    """Modules documenting later parts of the API (each has ``paths()`` and ``schemas()``);
+    imported here, late, because they build on this module's helpers."""
+    from shoptrace.shop_plugin.api import openapi_orders, openapi_recalls, openapi_webhooks
+
+    return [openapi_orders, openapi_recalls, openapi_webhooks]
+
+
 def document(url_prefix: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document for an API mounted under ``url_prefix``."""
+    paths = _paths()
+    schemas = _schemas()
+    for fragment in _fragments():
+        paths |= fragment.paths()
+        schemas |= fragment.schemas()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -764,7 +777,7 @@ def document(url_prefix: str) -> dict[str, Any]:
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": f"{url_prefix}/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -773,7 +786,7 @@ def document(url_prefix: str) -> dict[str, Any]:
                     "description": "A merchant API key from `shoptrace merchants create`",
                 }
             },
-            "schemas": _schemas(),
+            "schemas": schemas,
         },
     }
 

@@ -18,7 +18,16 @@ __all__ = [
     "CAPTURE_ERROR_BEHAVIOURS",
     "EPC_ROLES",
     "FLAG_REASONS",
+    "HOOK_PLATFORMS",
     "ISSUANCE_STATUSES",
+    "LINE_STATUSES",
+    "ORDER_SOURCES",
+    "ORDER_STATUSES",
+    "OUTBOX_CHANNELS",
+    "OUTBOX_STATUSES",
+    "RECALL_SCOPES",
+    "RECALL_SEVERITIES",
+    "RECALL_STATUSES",
     "SCAN_VERDICTS",
     "UNIT_STATUSES",
     "VOCABULARY_KINDS",
@@ -32,13 +41,20 @@ __all__ = [
     "event_chains",
     "event_epcs",
     "events",
+    "hook_events",
     "idempotency_keys",
     "issuances",
     "merchants",
     "metadata",
+    "order_lines",
+    "orders",
+    "outbox",
     "products",
+    "recalls",
     "scans",
+    "shop_connections",
     "units",
+    "webhook_endpoints",
 ]
 
 UNIT_STATUSES = (
@@ -79,6 +95,35 @@ wrong, or a serial with a good tag (or none to check) that no unit has."""
 
 FLAG_REASONS = ("many-clients", "forged-serial", "unknown-serial")
 """Why a code was flagged as suspicious (see ``services/scans.py``)."""
+
+ORDER_SOURCES = ("api", "shopify", "woocommerce", "saleor")
+"""Where an order came from: the Python API or blinker signals, or a platform's webhook."""
+
+HOOK_PLATFORMS = ("shopify", "woocommerce", "saleor")
+"""Shop platforms whose webhooks ``/trace/hooks/{platform}`` accepts."""
+
+ORDER_STATUSES = ("placed", "fulfilled", "delivered", "cancelled", "returned")
+"""Life-cycle states of an order."""
+
+LINE_STATUSES = ("open", "allocated", "untraced", "cancelled", "returned")
+"""States of an order line: waiting for fulfilment, bound to units or a lot, not traceable
+(unknown SKU or GTIN: ``problem`` says why), cancelled, or returned."""
+
+RECALL_SCOPES = ("lots", "units")
+"""A recall names lots of one GTIN, or single units."""
+
+RECALL_SEVERITIES = ("1", "2", "3")
+"""Recall levels as GB/T 36061 and the food recall rules count them: 1 is the most serious."""
+
+RECALL_STATUSES = ("open", "closed")
+
+OUTBOX_CHANNELS = ("webhook", "upstream")
+"""What an outbox message goes to: a merchant's webhook endpoint, or an upstream EPCIS
+endpoint (issue #8)."""
+
+OUTBOX_STATUSES = ("pending", "delivered", "dead")
+"""An outbox message waits (with ``next_attempt_at``), was delivered, or is dead-lettered
+after its last try; redelivery puts a dead or delivered message back to ``pending``."""
 
 VOCABULARY_KINDS = ("eventType", "bizStep", "disposition", "readPoint", "bizLocation")
 """The EPCIS top-level resources listed from ``epcis_vocabulary``."""
@@ -193,6 +238,8 @@ products = sa.Table(
     sa.Column("category", sa.String(40), nullable=False),
     sa.Column("listing_url", sa.String(2000)),
     sa.Column("shop_product_id", sa.String(100)),
+    # The shop's stock-keeping unit: order lines that name only a SKU find their product here.
+    sa.Column("sku", sa.String(100)),
     sa.Column("certifications", sa.JSON(), nullable=False),
     sa.Column("visibility", sa.JSON(), nullable=False),
     _created(),
@@ -200,6 +247,7 @@ products = sa.Table(
     sa.UniqueConstraint("merchant_id", "gtin"),
     sa.Index(None, "merchant_id", "id"),
     sa.Index(None, "merchant_id", "shop_product_id"),
+    sa.Index(None, "merchant_id", "sku"),
     # The public resolver finds the merchants that own a GTIN with one index lookup.
     sa.Index(None, "gtin"),
 )
@@ -221,6 +269,8 @@ batches = sa.Table(
     sa.Column("visibility", sa.JSON(), nullable=False),
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # The open recall of the lot, if any (no foreign key: added by a later migration).
+    sa.Column("recall_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite")),
     sa.UniqueConstraint("product_id", "lot"),
     sa.Index(None, "gtin", "lot"),
     sa.Index(None, "merchant_id", "id"),
@@ -261,7 +311,12 @@ units = sa.Table(
     sa.Column("last_scan_at", UTCDateTime()),
     sa.Column("scan_count", sa.Integer(), nullable=False, server_default=sa.text("0")),
     _created(),
+    # The recall that covers the unit (its lot's or its own); status keeps the life cycle, so
+    # a recall's impact still tells stock from sold.
+    sa.Column("recall_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite")),
     sa.UniqueConstraint("gtin", "serial"),
+    sa.Index(None, "order_line_id"),
+    sa.Index(None, "recall_id"),
     sa.Index(None, "batch_id", "id"),
     sa.Index(None, "issuance_id", "id"),
 )
@@ -417,5 +472,152 @@ code_flags = sa.Table(
     sa.Column("clients", sa.Integer(), nullable=False),
     _created(),
     sa.UniqueConstraint("merchant_id", "gtin", "serial", "reason"),
+    sa.Index(None, "merchant_id", "id"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    # A shop order as the shop reports it. ``customer_ref`` and ``destination`` are the shop's
+    # own data: they never appear in public output or in captured events (events carry the
+    # destination masked to country and region).
+    _id(),
+    _merchant_fk(),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("shop_order_id", sa.String(100), nullable=False),
+    sa.Column("shop_order_number", sa.String(100)),
+    sa.Column("customer_ref", sa.String(200)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("destination", sa.JSON()),
+    sa.Column("placed_at", UTCDateTime(), nullable=False),
+    sa.Column("fulfilled_at", UTCDateTime()),
+    sa.Column("delivered_at", UTCDateTime()),
+    sa.Column("cancelled_at", UTCDateTime()),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("merchant_id", "shop_order_id"),
+    sa.Index(None, "merchant_id", "id"),
+    sa.Index(None, "merchant_id", "customer_ref"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    # One line of an order. Unit-traced products bind units (``units.order_line_id``); products
+    # without serialised stock bind the lot (``batch_id``). ``problem`` says why a line is
+    # untraced (unknown SKU or GTIN).
+    _id(),
+    _merchant_fk(),
+    _ref("order_id", "orders.id"),
+    sa.Column("line_no", sa.Integer(), nullable=False),
+    sa.Column("shop_line_id", sa.String(100)),
+    sa.Column("sku", sa.String(100)),
+    sa.Column("gtin", sa.String(14)),
+    _ref("product_id", "products.id", nullable=True),
+    _ref("batch_id", "batches.id", nullable=True),
+    sa.Column("name", sa.String(200)),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("problem", sa.Text()),
+    _created(),
+    sa.UniqueConstraint("order_id", "line_no"),
+    sa.Index(None, "merchant_id", "gtin"),
+    sa.Index(None, "batch_id"),
+)
+
+recalls = sa.Table(
+    "recalls",
+    metadata,
+    # A recall of lots of one GTIN or of single units. Recalled units and lots point back
+    # with ``units.recall_id`` / ``batches.recall_id``; ``impact`` is the answer computed when
+    # the recall was created (units in stock, shipped, sold; orders and customers to notify).
+    _id(),
+    _merchant_fk(),
+    _ref("product_id", "products.id"),
+    sa.Column("gtin", sa.String(14), nullable=False),
+    sa.Column("scope", sa.String(8), nullable=False),
+    sa.Column("lots", sa.JSON(), nullable=False),
+    sa.Column("reason", sa.JSON(), nullable=False),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("impact", sa.JSON(), nullable=False),
+    _created(),
+    sa.Column("closed_at", UTCDateTime()),
+    sa.Column("close_note", sa.Text()),
+    sa.Index(None, "merchant_id", "id"),
+    sa.Index(None, "gtin"),
+)
+
+shop_connections = sa.Table(
+    "shop_connections",
+    metadata,
+    # A shop platform that sends this merchant's webhooks: the shop as the platform names it
+    # in its webhook headers (Shopify domain, WooCommerce site URL, Saleor API URL) and the
+    # webhook secret, sealed with a key derived from SHOPTRACE_SIGNING_KEY.
+    _id(),
+    _merchant_fk(),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("shop", sa.String(255), nullable=False),
+    sa.Column("sealed_secret", sa.Text(), nullable=False),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("platform", "shop"),
+    sa.Index(None, "merchant_id", "id"),
+)
+
+hook_events = sa.Table(
+    "hook_events",
+    metadata,
+    # Platform webhook deliveries already handled, by the platform's event id: a redelivery
+    # finds its row and changes nothing.
+    _id(),
+    _merchant_fk(),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("event_id", sa.String(255), nullable=False),
+    sa.Column("topic", sa.String(100), nullable=False),
+    sa.Column("outcome", sa.String(200), nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("merchant_id", "platform", "event_id"),
+)
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    # Where the merchant wants outbound webhooks. The signing secret is derived from
+    # SHOPTRACE_SIGNING_KEY and ``secret_salt``, so the database alone does not hold it.
+    _id(),
+    _merchant_fk(),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("description", sa.String(200)),
+    sa.Column("topics", sa.JSON(), nullable=False),
+    sa.Column("secret_salt", sa.String(64), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index(None, "merchant_id", "id"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # Messages to deliver with retries: outbound webhooks now, upstream EPCIS pushes later.
+    # One message per (channel, endpoint, key), so enqueuing twice is harmless.
+    _id(),
+    _merchant_fk(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("endpoint_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("message_key", sa.String(255), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("lease_until", UTCDateTime()),
+    sa.Column("last_status", sa.Integer()),
+    sa.Column("last_error", sa.Text()),
+    _created(),
+    sa.Column("delivered_at", UTCDateTime()),
+    sa.UniqueConstraint("channel", "endpoint_id", "message_key"),
+    sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "merchant_id", "id"),
 )
