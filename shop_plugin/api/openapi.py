@@ -751,9 +751,14 @@ def _paths() -> dict[str, Any]:
 def _fragments() -> list[Any]:
     """Modules documenting later parts of the API (each has ``paths()`` and ``schemas()``);
     imported here, late, because they build on this module's helpers."""
-    from shoptrace.shop_plugin.api import openapi_orders, openapi_recalls, openapi_webhooks
+    from shoptrace.shop_plugin.api import (
+        openapi_connections,
+        openapi_orders,
+        openapi_recalls,
+        openapi_webhooks,
+    )
 
-    return [openapi_orders, openapi_recalls, openapi_webhooks]
+    return [openapi_orders, openapi_recalls, openapi_webhooks, openapi_connections]
 
 
 def document(url_prefix: str) -> dict[str, Any]:

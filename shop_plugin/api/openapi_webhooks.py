@@ -1,4 +1,4 @@
-"""OpenAPI paths and schemas of outbound webhook endpoints, deliveries and shop connections.
+"""OpenAPI paths and schemas of outbound webhook endpoints and their deliveries.
 
 Merged into the document by ``openapi.document``; build entries with that module's helpers
 (``_op``, ``_param``, ``_json``, ``_ref``, ``_obj``, ...).
