@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from shoptrace.sdk import digital_link
 from shoptrace.sdk.epcis import vocab
 from shoptrace.sdk.epcis.epc import try_canonical_dl
 from shoptrace.sdk.epcis.hashing import EPCISHashError, document_hashes, event_hash
@@ -35,6 +36,7 @@ from shoptrace.shop_plugin.store.tables import (
     epcis_vocabulary,
     event_epcs,
     events,
+    units,
 )
 
 __all__ = [
@@ -384,6 +386,7 @@ def store_events(
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     shown = format_time(moment)
     result = Stored()
+    moves: dict[str, list[tuple[str, str]]] = {}
     head = chain.lock(conn, merchant_id)
     seen_hashes: dict[str, str] = {}
     seen_ids: dict[str, str] = {}
@@ -431,6 +434,7 @@ def store_events(
                 )
             )
             epc_rows_.extend((merchant_id, epc, head.seq, role) for epc, role in item.epcs)
+            _unit_moves(item, moves)
             vocabulary.add(("eventType", item.event_type))
             for kind, value in (
                 ("bizStep", item.biz_step),
@@ -448,7 +452,53 @@ def store_events(
     if result.stored:
         chain.save(conn, merchant_id, head)
         _add_vocabulary(conn, merchant_id, vocabulary)
+        _move_units(conn, merchant_id, moves)
     return result
+
+
+_UNIT_STEM = "https://id.gs1.org/01/"
+UNIT_MOVES: dict[tuple[str, str, str], tuple[str, str, tuple[str, ...]]] = {
+    # (event type, action, bizStep) -> (EPC role, new status, statuses it moves from)
+    ("ObjectEvent", "ADD", "commissioning"): ("epc", "commissioned", ("issued",)),
+    ("AggregationEvent", "ADD", "packing"): ("child", "packed", ("issued", "commissioned")),
+}
+"""Supply-chain events that move this merchant's units forward in their life cycle. Sales,
+shipments to customers and returns are the order service's (it knows the order)."""
+
+
+def _unit_moves(item: Prepared, moves: dict[str, list[tuple[str, str]]]) -> None:
+    rule = UNIT_MOVES.get((item.event_type, item.action or "", item.biz_step or ""))
+    if rule is None:
+        return
+    role, status, _ = rule
+    found = moves.setdefault(status, [])
+    for epc, epc_role in item.epcs:
+        if epc_role != role or not epc.startswith(_UNIT_STEM):
+            continue
+        gtin, marker, serial = epc[len(_UNIT_STEM) :].partition("/21/")
+        if marker and len(gtin) == 14 and "/" not in serial:
+            found.append((gtin, digital_link.unescape(serial) if "%" in serial else serial))
+
+
+def _move_units(
+    conn: Connection, merchant_id: int, moves: dict[str, list[tuple[str, str]]]
+) -> None:
+    """Set the status of the merchant's units that stored events commissioned or packed."""
+    sources = {rule[1]: rule[2] for rule in UNIT_MOVES.values()}
+    for status, pairs in moves.items():
+        if not pairs:
+            continue
+        statement = (
+            units.update()
+            .where(
+                units.c.gtin == sa.bindparam("g"),
+                units.c.serial == sa.bindparam("s"),
+                units.c.merchant_id == merchant_id,
+                sa.or_(*(units.c.status == source for source in sources[status])),
+            )
+            .values(status=status)
+        )
+        conn.execute(statement, [{"g": gtin, "s": serial} for gtin, serial in pairs])
 
 
 def _batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
