@@ -57,7 +57,10 @@ class LabelLayout:
     column to its right, shrunk down to ``min_font_size``, then wrapped (``wrap``) if the
     height allows, else cut with an ellipsis. A URI whose QR would print with modules
     (X-dimension) under ``min_module`` mm is refused rather than printed unscannable.
-    A roll is a page the size of one label (see :meth:`roll`).
+    A roll is a page the size of one label (see :meth:`roll`). Text is set in
+    ``font_name``; a label with characters that font's encoding lacks (Chinese product
+    names) is set in ``cjk_font_name``, by default reportlab's built-in ``STSong-Light``,
+    which PDF readers supply, so no font file is needed.
     """
 
     page_width: float
@@ -77,6 +80,7 @@ class LabelLayout:
     min_font_size: float = 5.0
     wrap: bool = True
     font_name: str = "Helvetica"
+    cjk_font_name: str = "STSong-Light"
     error_correction: str = "M"
     quiet_zone: int = QUIET_ZONE
     min_module: float = 0.25
@@ -120,7 +124,7 @@ class LabelLayout:
     def _check_numbers(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("font_name", "error_correction", "name"):
+            if f.name in ("font_name", "cjk_font_name", "error_correction", "name"):
                 if not isinstance(value, str) or not value:
                     raise LabelError(f"LabelLayout.{f.name}: {value!r} must be a non-empty string")
             elif f.name == "wrap":
@@ -259,6 +263,7 @@ def _fit_text(
     lines: tuple[str, ...],
     layout: LabelLayout,
     box: tuple[float, float],
+    font: str,
     extent: float,
     string_width: Callable[..., float],
 ) -> tuple[float, list[str]]:
@@ -266,11 +271,10 @@ def _fit_text(
 
     The size shrinks from ``font_size`` towards ``min_font_size``; a line still too wide is
     wrapped (when ``wrap`` is on and the taller block fits) or else cut with an ellipsis.
-    ``extent`` is the font's ascent minus descent at size 1. Raises ``ValueError`` when the
-    lines cannot fit the height even at ``min_font_size``.
+    ``extent`` is the ``font``'s ascent minus descent at size 1. Raises ``ValueError`` when
+    the lines cannot fit the height even at ``min_font_size``.
     """
     width, height = box
-    font = layout.font_name
     largest = min(layout.font_size, height / ((len(lines) - 1) * LEADING + extent))
     if largest < layout.min_font_size:
         raise ValueError(f"{len(lines)} lines")
@@ -295,6 +299,28 @@ def _fit_text(
         for line, w in zip(lines, unit, strict=True)
     ]
     return size, cut
+
+
+def _latin(line: str) -> bool:
+    """Whether the standard PDF fonts (WinAnsi encoding) can show ``line``."""
+    try:
+        line.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _register_cid_font(name: str) -> bool:
+    """Register one of reportlab's built-in CJK fonts (``STSong-Light`` for Chinese), which
+    PDF readers supply themselves, so labels need no font file; False for other names."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    try:
+        pdfmetrics.registerFont(UnicodeCIDFont(name))
+    except (KeyError, ValueError):
+        return False
+    return True
 
 
 def _wrap(line: str, width: float, font: str, string_width: Callable[..., float]) -> list[str]:
@@ -356,15 +382,26 @@ def write_labels(
         from reportlab.pdfgen.canvas import Canvas
     except ImportError as exc:
         raise MissingExtra(_PDF_EXTRA) from exc
-    try:
-        getFont(layout.font_name)
-    except KeyError:
-        raise LabelError(
-            f"LabelLayout.font_name: {layout.font_name!r} is not a font reportlab knows; "
-            "register it with reportlab.pdfbase.pdfmetrics.registerFont first"
-        ) from None
-    ascent, descent = getAscentDescent(layout.font_name, 1.0)
-    extent = ascent - descent
+    metrics: dict[str, tuple[float, float]] = {}
+
+    def font_metrics(name: str, setting: str) -> tuple[float, float]:
+        """``(ascent, ascent - descent)`` at size 1 of a font, registered on first use."""
+        known = metrics.get(name)
+        if known is not None:
+            return known
+        try:
+            getFont(name)
+        except KeyError:
+            if not _register_cid_font(name):
+                raise LabelError(
+                    f"LabelLayout.{setting}: {name!r} is not a font reportlab knows; "
+                    "register it with reportlab.pdfbase.pdfmetrics.registerFont first"
+                ) from None
+        up, down = getAscentDescent(name, 1.0)
+        metrics[name] = (up, up - down)
+        return metrics[name]
+
+    font_metrics(layout.font_name, "font_name")
 
     mm = PT_PER_MM
     pad = layout.padding * mm
@@ -420,8 +457,16 @@ def write_labels(
         )
 
         if label.lines:
+            font = layout.font_name
+            if not all(_latin(line) for line in label.lines):
+                font = layout.cjk_font_name
+            ascent, extent = font_metrics(
+                font, "font_name" if font == layout.font_name else "cjk_font_name"
+            )
             try:
-                size, lines = _fit_text(label.lines, layout, (text_w, safe_h), extent, stringWidth)
+                size, lines = _fit_text(
+                    label.lines, layout, (text_w, safe_h), font, extent, stringWidth
+                )
             except ValueError:
                 raise LabelError(
                     f"labels[{count}].lines: {len(label.lines)} lines do not fit the label's "
@@ -432,7 +477,7 @@ def write_labels(
             block = (len(lines) - 1) * leading + extent * size
             baseline = bottom + (label_h + block) / 2 - ascent * size
             text = canvas.beginText(qr_left + qr_pt + layout.text_gap * mm, baseline)
-            text.setFont(layout.font_name, size, leading)
+            text.setFont(font, size, leading)
             for line in lines:
                 text.textLine(line)
             canvas.drawText(text)

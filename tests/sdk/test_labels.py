@@ -376,3 +376,51 @@ def test_missing_reportlab_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(MissingExtra, match=r"pip install 'shoptrace\[pdf\]'"):
         lb.write_labels([_label(0)], io.BytesIO())
+
+
+def _shows_by_font(reader: PdfReader) -> list[tuple[str, str, float, float]]:
+    """``(base font, text, x, size)`` of each text show on page 0, CJK text decoded."""
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    base = {key: str(fonts[key].get_object()["/BaseFont"]) for key in fonts}
+    shows: list[tuple[str, str, float, float]] = []
+    font, size, x = "", 0.0, 0.0
+    for operands, op in _page_ops(reader, 0):
+        if op == b"Tf":
+            font, size = base[str(operands[0])], float(operands[1])
+        elif op == b"Tm":
+            x = float(operands[4])
+        elif op == b"Tj":
+            raw = operands[0]
+            data = raw.get_original_bytes() if hasattr(raw, "get_original_bytes") else bytes(raw)
+            text = data.decode("utf-16-be" if font == "/STSong-Light" else "cp1252").lstrip(
+                "\ufeff"
+            )
+            shows.append((font, text, x, size))
+    return shows
+
+
+def test_chinese_lines_are_set_in_the_cjk_font_and_latin_ones_in_helvetica() -> None:
+    chinese = lb.Label(BASE + _serial(1), ("西湖龙井 明前特级", "(10) LOT42"))
+    reader = _write([chinese, _label(2)], lb.A4_3x8)
+    shows = _shows_by_font(reader)
+    assert [(font, text) for font, text, _, _ in shows[:2]] == [
+        ("/STSong-Light", "西湖龙井 明前特级"),
+        ("/STSong-Light", "(10) LOT42"),
+    ]
+    assert {font for font, _, _, _ in shows[2:]} == {"/Helvetica"}
+    assert [text for _, text, _, _ in shows[2:]] == list(_label(2).lines)
+
+
+def test_long_chinese_names_wrap_inside_the_label() -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    name = "五常稻花香大米有机认证东北黑土地当季新米真空包装"
+    layout = lb.A4_4x10
+    reader = _write([lb.Label(BASE + _serial(3), (name, "(10) LOT42"))], layout)
+    shows = _shows_by_font(reader)
+    pad = layout.padding * MM
+    right = layout.margin_left * MM + layout.label_width * MM - pad
+    assert "".join(text for _, text, _, _ in shows[:-1]).replace("…", "") in name
+    for font, text, x, size in shows:
+        assert font == "/STSong-Light"
+        assert x + stringWidth(text, "STSong-Light", size) <= right + 1e-6, text
