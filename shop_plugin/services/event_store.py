@@ -461,9 +461,16 @@ UNIT_MOVES: dict[tuple[str, str, str], tuple[str, str, tuple[str, ...]]] = {
     # (event type, action, bizStep) -> (EPC role, new status, statuses it moves from)
     ("ObjectEvent", "ADD", "commissioning"): ("epc", "commissioned", ("issued",)),
     ("AggregationEvent", "ADD", "packing"): ("child", "packed", ("issued", "commissioned")),
+    ("ObjectEvent", "OBSERVE", "retail_selling"): (
+        "epc",
+        "sold",
+        ("issued", "commissioned", "packed"),
+    ),
 }
-"""Supply-chain events that move this merchant's units forward in their life cycle. Sales,
-shipments to customers and returns are the order service's (it knows the order)."""
+"""Events that move this merchant's units forward in their life cycle: commissioning,
+packing, and a sale another system recorded (a till), so no order allocates a sold unit.
+Shipments to customers, deliveries and returns are the order service's (it knows the order).
+"""
 
 
 def _unit_moves(item: Prepared, moves: dict[str, list[tuple[str, str]]]) -> None:

@@ -117,7 +117,7 @@ def test_a_scan_is_recorded_off_the_request_path(
         "LOT42",
         shop.serials[0],
     )
-    assert (row.verdict, row.unit_status, row.client_class) == ("genuine", "issued", "mobile")
+    assert (row.verdict, row.unit_status, row.client_class) == ("genuine", "sold", "mobile")
     assert re.fullmatch(r"[0-9a-f]{32}", row.client_id)
     assert ADDRESS not in str(tuple(row)) and "203" not in row.client_id[:3]
     assert row.scanned_at.tzinfo is not None

@@ -61,7 +61,7 @@ def test_a_unit_trace_has_its_lot_containers_and_ingredients_in_time_order(
     assert result["epc"] == f"https://id.gs1.org/01/{GTIN}/21/{shop['serials'][0]}"
     assert result["product"]["id"] == shop["product"]["id"]
     assert result["batch"]["lot"] == "LOT42" and result["batch"]["productionDate"] == "2025-03-01"
-    assert result["unit"]["status"] == "issued"
+    assert result["unit"]["status"] == "sold"  # the till sold it (retail_selling)
     assert _steps(result) == [
         ("lot", None, "commissioning"),  # pressed from apples into the lot
         ("self", "ADD", "commissioning"),
@@ -92,7 +92,7 @@ def test_a_unit_trace_has_its_lot_containers_and_ingredients_in_time_order(
     assert [e["bizLocation"] for e in apples["events"]] == ["https://id.gs1.org/414/9506000000091"]
     assert result["outputs"] == []
     assert result["state"] == {
-        "status": "issued",
+        "status": "sold",
         "disposition": "retail_sold",
         "place": STORE_DL,
         "placeSince": "2025-03-01T08:40:00.000Z",
@@ -196,7 +196,7 @@ def test_forward_tracing_of_a_lot(app: Flask, api: Api, shop: dict[str, Any]) ->
     with app.extensions["shoptrace"].store.read() as conn:
         result = trace.forward_trace(conn, api.merchant_id, GTIN, "LOT42", unit_limit=2)
     assert result["epc"] == f"https://id.gs1.org/01/{GTIN}/10/LOT42"
-    assert result["units"]["total"] == 3 and result["units"]["byStatus"] == {"issued": 3}
+    assert result["units"]["total"] == 3 and result["units"]["byStatus"] == {"sold": 1, "packed": 2}
     assert len(result["units"]["items"]) == 2 and result["units"]["truncated"] is True
     assert result["containers"] == [CASE_DL, PALLET_DL]
     assert result["orders"] == [{"type": "po", "id": ORDER}]

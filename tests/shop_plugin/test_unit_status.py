@@ -73,3 +73,11 @@ def test_observations_do_not_change_status(app: Flask, api: Api) -> None:
     )
     assert capture(api, document([seen])).status_code == 202
     assert _statuses(app) == {code["serial"]: "issued"}
+
+
+def test_a_sale_recorded_elsewhere_marks_the_unit_sold(app: Flask, api: Api) -> None:
+    sold, kept = _codes(api, 2)
+    commission = ev.commission([sold["uri"], kept["uri"]], read_point=FACTORY, event_time=at(0))
+    till = ev.sell([sold["uri"]], biz_location=FACTORY, event_time=at(5))
+    assert capture(api, document([commission, till])).status_code == 202
+    assert _statuses(app) == {sold["serial"]: "sold", kept["serial"]: "commissioned"}
