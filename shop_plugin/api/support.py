@@ -255,7 +255,9 @@ def write_route(view: Callable[Concatenate[Connection, P], Answer]) -> Callable[
         else:
             key = None
         raw = request.get_data(cache=True)
-        print_ = idempotency.fingerprint(request.method, request.path, raw)
+        print_ = idempotency.fingerprint(
+            request.method, request.path, raw, key=idempotency.fingerprint_key(st.signing_key)
+        )
         for attempt in range(2):
             actions: list[Callable[[], None]] = []
             g.shoptrace_after_commit = actions

@@ -10,6 +10,7 @@ Reusing a key for a different request is refused (422).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,16 @@ from shoptrace.shop_plugin.services.clock import utcnow
 from shoptrace.shop_plugin.services.errors import InvalidInput
 from shoptrace.shop_plugin.store.tables import idempotency_keys
 
-__all__ = ["HEADER", "Stored", "check_key", "fingerprint", "lookup", "reserve", "store_answer"]
+__all__ = [
+    "HEADER",
+    "Stored",
+    "check_key",
+    "fingerprint",
+    "fingerprint_key",
+    "lookup",
+    "reserve",
+    "store_answer",
+]
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -46,13 +56,23 @@ def check_key(value: str) -> str:
     return value
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests the same: method, path and body bytes."""
-    digest = hashlib.sha256()
+def fingerprint(method: str, path: str, body: bytes, *, key: bytes = b"") -> str:
+    """What makes two requests the same: method, path and body bytes.
+
+    Keyed (HMAC-SHA256) with a secret of the service, so a stored fingerprint of a body
+    that held a secret (a platform's webhook secret) cannot be tested against guesses by
+    whoever holds only a copy of the database.
+    """
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     for part in (method.encode(), path.encode("utf-8", "surrogateescape"), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+def fingerprint_key(signing_key: str) -> bytes:
+    """The fingerprint key derived from the master signing key."""
+    return hmac.digest(signing_key.encode("utf-8"), b"shoptrace idempotency v1", "sha256")
 
 
 def lookup(conn: Connection, merchant_id: int, key: str, print_: str, *, ttl: int) -> Stored | None:
