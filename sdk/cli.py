@@ -2,12 +2,14 @@
 
 ``shoptrace dl parse|build``, ``shoptrace qr``, ``shoptrace labels`` and ``shoptrace epcis``
 come with the SDK; the shop plugin adds its commands (``serve``, ``db``, ``merchants``, ...)
-through the ``shoptrace.commands`` entry-point group, so the SDK never imports the plugin.
+through the ``shoptrace.commands`` entry-point group, so the SDK never imports the plugin. An
+entry point named like a built-in group adds its subcommands to it (``epcis export``).
 Bad input prints one line to stderr and exits with status 2.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -47,9 +49,17 @@ class _Group(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         cmd = super().get_command(ctx, name)
-        if cmd is None and name in self._plugins():
-            loaded = self._plugins()[name].load()
+        if name not in self._plugins():
+            return cmd
+        loaded = self._plugins()[name].load()
+        if cmd is None:
             return loaded if isinstance(loaded, click.Command) else None
+        if isinstance(cmd, click.Group) and isinstance(loaded, click.Group):
+            # A plugin group named like a built-in one adds its subcommands to it
+            # (``shoptrace epcis export``); the built-in ones win a clash.
+            grafted = copy.copy(cmd)
+            grafted.commands = {**loaded.commands, **cmd.commands}
+            return grafted
         return cmd
 
 

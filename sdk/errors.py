@@ -48,3 +48,18 @@ class LabelError(ShoptraceError, ValueError):
 
 class MissingExtra(ShoptraceError, ImportError):
     """An optional dependency is needed: the message names the pip extra to install."""
+
+
+class WebhookSignatureError(ShoptraceError, ValueError):
+    """A webhook's ``ShopTrace-Signature`` does not prove it came from the sender now.
+
+    ``reason`` names what failed: ``missing-header``, ``malformed-header``, ``no-signature``
+    (no ``v1`` value), ``mismatch`` (no ``v1`` matches the secret and body), ``too-old``,
+    ``too-new`` (the timestamp is outside the tolerance) or ``payload`` (signed, but not a
+    JSON object). ``header`` is the header as received (it holds no secret).
+    """
+
+    def __init__(self, message: str, *, reason: str, header: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.header = header

@@ -1,4 +1,5 @@
-"""Commands of the trace service: ``shoptrace serve|db|merchants|jobs|verify-chain``.
+"""Commands of the trace service: ``shoptrace serve|db|merchants|jobs|verify-chain|outbox``,
+``connections``, ``sync|pull|upstreams`` and ``epcis export|import``.
 
 They reach the ``shoptrace`` console command through the ``shoptrace.commands`` entry points
 and a host app's ``flask shoptrace ...`` through :data:`shoptrace_group`. The database is the
@@ -22,6 +23,9 @@ from flask.cli import ScriptInfo
 from werkzeug.serving import run_simple
 
 from shoptrace.sdk.cli import fail
+from shoptrace.shop_plugin.cli_connections import connections
+from shoptrace.shop_plugin.cli_outbox import outbox
+from shoptrace.shop_plugin.cli_sync import epcis, pull, sync, upstreams
 from shoptrace.shop_plugin.config import ConfigError, Settings, from_environ
 from shoptrace.shop_plugin.services import chain
 from shoptrace.shop_plugin.services import merchants as merchant_service
@@ -318,8 +322,21 @@ def verify_chain(merchant_id: int | None, db_url: str | None) -> None:
 
 @click.group("shoptrace")
 def shoptrace_group() -> None:
-    """shoptrace trace service: database, merchants, jobs, chain verification."""
+    """shoptrace trace service: database, merchants, jobs, chain verification, outbox,
+    upstream exchange."""
 
 
-for _command in (serve, db, merchants, jobs, verify_chain):
+for _command in (
+    serve,
+    db,
+    merchants,
+    jobs,
+    verify_chain,
+    outbox,
+    connections,
+    sync,
+    pull,
+    upstreams,
+    epcis,
+):
     shoptrace_group.add_command(_command)

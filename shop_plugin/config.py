@@ -8,6 +8,7 @@ the key in its message, so a wrong value stops the app before it serves a reques
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,16 @@ def _bool_or_none(key: str, value: Any) -> bool | None:
     if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no"):
         return value.lower() in ("1", "true", "yes", "on")
     raise ConfigError(f"{key}: must be true or false, got {value!r}")
+
+
+def _flag(key: str, value: Any) -> bool:
+    return bool(_bool_or_none(key, value))
+
+
+def _merchant(key: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return _int(1, 2**63 - 1)(key, value)
 
 
 def _choice(*choices: str) -> Callable[[str, Any], str]:
@@ -154,6 +165,41 @@ def _rate_limit(key: str, raw: Any) -> str | None:
     return value
 
 
+_IMPORT_PATH = re.compile(
+    r"[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*[:.][A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*"
+)
+
+
+def _callback(key: str, value: Any) -> Callable[..., Any] | str | None:
+    """A function, or its import path (``package.module:function``), imported at first use
+    (a host module may name itself while it is still being imported)."""
+    if value is None or value == "":
+        return None
+    if callable(value):
+        found: Callable[..., Any] = value
+        return found
+    if isinstance(value, str) and _IMPORT_PATH.fullmatch(value.strip()):
+        return value.strip()
+    raise ConfigError(
+        f"{key}: must be a function or its import path such as 'myshop.auth:admin_merchant', "
+        f"got {value!r}"
+    )
+
+
+def _login_url(key: str, raw: Any) -> str | None:
+    value = _text(key, raw)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    local = value.startswith("/") and not value.startswith("//") and not parts.netloc
+    remote = parts.scheme in ("http", "https") and bool(parts.netloc)
+    if not (local or remote) or parts.fragment or any(c.isspace() or ord(c) < 32 for c in value):
+        raise ConfigError(
+            f"{key}: must be a path such as /login or an absolute http(s) URL, got {value!r}"
+        )
+    return value
+
+
 OPTIONS: tuple[Option, ...] = (
     Option(
         "SHOPTRACE_DATABASE_URL",
@@ -190,6 +236,14 @@ OPTIONS: tuple[Option, ...] = (
         _choice(*LANGUAGES),
         "Language of texts the service writes when a request does not choose one (`lang`), "
         "such as the product name in CSV exports: `zh-CN` or `en`.",
+    ),
+    Option(
+        "SHOPTRACE_SHOP_MERCHANT",
+        None,
+        _merchant,
+        "Id of the merchant the host shop's own orders and listings belong to: what the "
+        "`ShopTrace.order_*`/`product_saved` methods and the host-sent signals act for when "
+        "they are given no `merchant_id`. Unset: they need one.",
     ),
     Option(
         "SHOPTRACE_RATE_LIMIT",
@@ -318,6 +372,94 @@ OPTIONS: tuple[Option, ...] = (
         _int(60, 30 * 86_400),
         "Seconds an `Idempotency-Key` and its first answer are kept for replay.",
     ),
+    Option(
+        "SHOPTRACE_OUTBOX_RUNNER",
+        "thread",
+        _choice("thread", "external", "off"),
+        "Who delivers outbound webhooks: `thread` polls the outbox in a background thread of "
+        "each app process (started by its first request, woken after each commit that queues "
+        "a message); `external` leaves it to `shoptrace outbox deliver` workers; `off` sends "
+        "nothing (messages wait).",
+    ),
+    Option(
+        "SHOPTRACE_OUTBOX_INTERVAL",
+        5,
+        _int(1, 3600),
+        "Seconds between the `thread` runner's polls for messages due (retries).",
+    ),
+    Option(
+        "SHOPTRACE_OUTBOX_MAX_ATTEMPTS",
+        8,
+        _int(1, 50),
+        "Tries of one webhook message before it is dead-lettered (backoff 30 s, 2 min, "
+        "8 min, ... up to 12 h between tries).",
+    ),
+    Option(
+        "SHOPTRACE_OUTBOX_TIMEOUT",
+        10,
+        _int(1, 120),
+        "Seconds a webhook endpoint has to answer one delivery.",
+    ),
+    Option(
+        "SHOPTRACE_WEBHOOK_LOCAL_URLS",
+        "false",
+        _flag,
+        "Allow webhook endpoints on this machine or a private network (`localhost`, "
+        "`127.0.0.1`, `::1`, 10/8, 172.16/12, 192.168/16 ...) and plain `http://` to them: "
+        "for a shop on the same host and for tests. Off: endpoints must be `https://` URLs "
+        "on public hosts.",
+    ),
+    Option(
+        "SHOPTRACE_SYNC_RUNNER",
+        "thread",
+        _choice("thread", "external", "off"),
+        "Who pushes events to the merchants' upstream EPCIS endpoints: `thread` polls in a "
+        "background thread of each app process (started by its first request); `external` "
+        "leaves it to `shoptrace sync` workers; `off` pushes nothing (events wait).",
+    ),
+    Option(
+        "SHOPTRACE_SYNC_INTERVAL",
+        5,
+        _int(1, 3600),
+        "Seconds between the `thread` runner's looks for events to push and retries due.",
+    ),
+    Option(
+        "SHOPTRACE_SYNC_MAX_ATTEMPTS",
+        10,
+        _int(1, 50),
+        "Failed tries of one batch of events before its upstream endpoint is dead (it stops "
+        "until resumed); backoff 30 s, 2 min, 8 min, ... up to 12 h between tries.",
+    ),
+    Option(
+        "SHOPTRACE_SYNC_TIMEOUT",
+        30,
+        _int(1, 300),
+        "Seconds an upstream endpoint has to answer one pushed document.",
+    ),
+    Option(
+        "SHOPTRACE_SYNC_LOCAL_URLS",
+        "false",
+        _flag,
+        "Allow upstream endpoints on this machine or a private network, over `http://` too "
+        "(a platform's test instance, tests). Off: `https://` URLs on public hosts only.",
+    ),
+    Option(
+        "SHOPTRACE_ADMIN_AUTH",
+        None,
+        _callback,
+        "Who may use the merchant admin under `SHOPTRACE_URL_PREFIX` + `/admin`: a function "
+        "(or its import path, `package.module:function`) that takes the request and returns "
+        "the id of the merchant the signed-in user manages, or None when nobody is signed in. "
+        "`@shoptrace.admin_auth` registers one too. Unset: the admin answers 404.",
+    ),
+    Option(
+        "SHOPTRACE_ADMIN_LOGIN_URL",
+        None,
+        _login_url,
+        "Where the admin sends a visitor the `SHOPTRACE_ADMIN_AUTH` function returns None for "
+        "(`next` in the query names the page asked for): a path such as `/login` or an "
+        "absolute URL. Unset: such visitors get a 401 page.",
+    ),
 )
 
 _BY_KEY = {option.key: option for option in OPTIONS}
@@ -333,6 +475,7 @@ class Settings:
     public_base_url: str | None
     signing_key: str | None
     default_language: str
+    shop_merchant: int | None
     rate_limit: str | None
     rate_limit_storage_url: str
     auto_migrate: bool
@@ -353,6 +496,18 @@ class Settings:
     scan_recording: str
     suspicious_clients: int
     suspicious_window: int
+    outbox_runner: str
+    outbox_interval: int
+    outbox_max_attempts: int
+    outbox_timeout: int
+    webhook_local_urls: bool
+    sync_runner: str
+    sync_interval: int
+    sync_max_attempts: int
+    sync_timeout: int
+    sync_local_urls: bool
+    admin_auth: Callable[..., Any] | str | None
+    admin_login_url: str | None
     instance_path: str
 
     @classmethod
@@ -392,6 +547,7 @@ class Settings:
             public_base_url=values["SHOPTRACE_PUBLIC_BASE_URL"],
             signing_key=values["SHOPTRACE_SIGNING_KEY"],
             default_language=values["SHOPTRACE_DEFAULT_LANGUAGE"],
+            shop_merchant=values["SHOPTRACE_SHOP_MERCHANT"],
             rate_limit=values["SHOPTRACE_RATE_LIMIT"],
             rate_limit_storage_url=values["SHOPTRACE_RATE_LIMIT_STORAGE_URL"] or "memory://",
             auto_migrate=embedded if auto is None else auto,
@@ -412,6 +568,18 @@ class Settings:
             scan_recording=values["SHOPTRACE_SCAN_RECORDING"],
             suspicious_clients=values["SHOPTRACE_SUSPICIOUS_CLIENTS"],
             suspicious_window=values["SHOPTRACE_SUSPICIOUS_WINDOW"],
+            outbox_runner=values["SHOPTRACE_OUTBOX_RUNNER"],
+            outbox_interval=values["SHOPTRACE_OUTBOX_INTERVAL"],
+            outbox_max_attempts=values["SHOPTRACE_OUTBOX_MAX_ATTEMPTS"],
+            outbox_timeout=values["SHOPTRACE_OUTBOX_TIMEOUT"],
+            webhook_local_urls=values["SHOPTRACE_WEBHOOK_LOCAL_URLS"],
+            sync_runner=values["SHOPTRACE_SYNC_RUNNER"],
+            sync_interval=values["SHOPTRACE_SYNC_INTERVAL"],
+            sync_max_attempts=values["SHOPTRACE_SYNC_MAX_ATTEMPTS"],
+            sync_timeout=values["SHOPTRACE_SYNC_TIMEOUT"],
+            sync_local_urls=values["SHOPTRACE_SYNC_LOCAL_URLS"],
+            admin_auth=values["SHOPTRACE_ADMIN_AUTH"],
+            admin_login_url=values["SHOPTRACE_ADMIN_LOGIN_URL"],
             instance_path=instance,
         )
 

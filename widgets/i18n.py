@@ -3,9 +3,10 @@
 Terms follow ``GLOSSARY.md``. Keys are grouped by prefix: ``step.`` (CBV 2.0 business steps
 plus the shop steps ``harvesting``, ``transforming`` and ``returning``), ``disposition.``,
 ``status.`` (unit statuses), ``category.`` (national catalogue classes), ``verification.``
-(how a claim is backed), ``kind.`` (what a code identifies) and ``ui.`` (page and widget
-chrome). A phrase may have placeholders (``{date}``, ``{count}``, ``{shop}``, ...);
-``key + ".one"`` is the English singular used when ``count == 1``.
+(how a claim is backed), ``kind.`` (what a code identifies), ``ui.`` (page and widget
+chrome), ``recall.`` (recall levels) and ``order.`` (the shopper's order page). A phrase may
+have placeholders (``{date}``, ``{count}``, ``{shop}``, ...); ``key + ".one"`` is the English
+singular used when ``count == 1``.
 
 Language choice (:func:`negotiate`): Simplified Chinese tags (``zh``, ``zh-CN``, ``zh-SG``,
 ``zh-Hans...``) pick ``zh-CN``; ``en...`` picks ``en``. Traditional Chinese tags (``zh-TW``,
@@ -32,6 +33,7 @@ __all__ = [
     "kind_phrase",
     "negotiate",
     "normalize_lang",
+    "recall_severity_phrase",
     "status_phrase",
     "step_phrase",
     "t",
@@ -230,6 +232,46 @@ _UI: dict[str, tuple[str, str]] = {
     "other_language": ("中文", "English"),
 }
 
+_ORDER: dict[str, tuple[str, str]] = {
+    # The shopper's order page (``/orders/{token}``).
+    "title": ("Order trace", "订单追溯"),
+    "yours": ("Your order", "您的订单"),
+    "item": ("Item", "商品"),
+    "number": ("Order {number}", "订单 {number}"),
+    "placed_on": ("Placed on {date}", "下单时间：{date}"),
+    "quantity": ("Quantity: {count}", "数量：{count}"),
+    "scan_hint": (
+        "Scan a code or tap its link to see where the item came from.",
+        "扫描二维码或点击链接，查看商品的来源与流通记录。",
+    ),
+    "qr_label": ("QR code of {code}", "{code} 的二维码"),
+    "unit": ("Unit {serial}", "单品 {serial}"),
+    "lot": ("Lot {lot}", "批次 {lot}"),
+    "more_units": ("and {count} more units", "另有 {count} 件"),
+    "more_units.one": ("and 1 more unit", "另有 1 件"),
+    "no_trace": ("No trace information for this item.", "该商品暂无追溯信息。"),
+    "recall_in_order": ("An item in this order is recalled", "此订单中有商品已召回"),
+    "status.placed": ("Order placed", "已下单"),
+    "status.fulfilled": ("Shipped", "已发货"),
+    "status.delivered": ("Delivered", "已签收"),
+    "status.cancelled": ("Cancelled", "已取消"),
+    "status.returned": ("Returned", "已退货"),
+    "line.open": ("Being prepared", "备货中"),
+    "line.allocated": ("Traceable", "可追溯"),
+    "line.untraced": ("No trace information", "暂无追溯信息"),
+    "line.cancelled": ("Cancelled", "已取消"),
+    "line.returned": ("Returned", "已退货"),
+}
+
+_RECALL: dict[str, tuple[str, str]] = {
+    # Recall levels as GB/T 36061 and the food recall rules count them (1 is the most serious),
+    # and the answer of the gs1:recallStatus link for an item that is not recalled.
+    "severity.1": ("Level 1 recall (most serious)", "一级召回（最严重）"),
+    "severity.2": ("Level 2 recall", "二级召回"),
+    "severity.3": ("Level 3 recall", "三级召回"),
+    "not_recalled": ("Not recalled", "未召回"),
+}
+
 PHRASES: Final[dict[str, dict[Lang, str]]] = {
     f"{group}.{key}": {"en": en, "zh-CN": zh}
     for group, table in (
@@ -240,6 +282,8 @@ PHRASES: Final[dict[str, dict[Lang, str]]] = {
         ("verification", _VERIFICATION),
         ("kind", _KINDS),
         ("ui", _UI),
+        ("recall", _RECALL),
+        ("order", _ORDER),
     )
     for key, (en, zh) in table.items()
 }
@@ -344,6 +388,13 @@ def verification_phrase(level: str | None, lang: str) -> str | None:
     """A verification level (``self-declared``, ``third-party-verified`` or ``third_party``)."""
     word = (level or "").strip().lower().replace("-", "_").removesuffix("_verified")
     return t(f"verification.{word}", lang) if word in _VERIFICATION else None
+
+
+def recall_severity_phrase(level: str | None, lang: str) -> str | None:
+    """A recall level (``1`` most serious to ``3``), or ``None`` for one this release does
+    not know."""
+    word = (level or "").strip()
+    return t(f"recall.severity.{word}", lang) if f"severity.{word}" in _RECALL else None
 
 
 def kind_phrase(kind: str | None, lang: str) -> str | None:

@@ -99,6 +99,8 @@ class TraceView:
     verification_lines: tuple[str, ...] = ()
     recall_label: str | None = None
     recall_lines: tuple[str, ...] = ()
+    recall_clear: str | None = None
+    """"Not recalled", when the trace says so outright (the ``gs1:recallStatus`` answer)."""
     completeness: int | None = None
     warning_label: str | None = None
     warning_detail: str | None = None
@@ -257,14 +259,22 @@ def trace_view(trace: Mapping[str, Any], *, lang: str) -> TraceView:
     recall = _obj(trace.get("recall"))
     recall_label: str | None = None
     recall_lines: list[str] = []
+    recall_clear: str | None = None
     if recall.get("recalled") is True:
         recall_label = _text(recall.get("label")) or i18n.t("ui.recall_title", lg)
         if reason := _text(recall.get("reason")):
             recall_lines.append(reason)
+        level = _text(recall.get("severityLabel")) or i18n.recall_severity_phrase(
+            _text(recall.get("severity")), lg
+        )
+        if level:
+            recall_lines.append(level)
         if recalled_on := _text(recall.get("since")):
             day = i18n.format_date(recalled_on, lg)
             recall_lines.append(i18n.t("ui.recall_since", lg, date=day))
         recall_lines.append(i18n.t("ui.recall_advice", lg))
+    elif recall.get("recalled") is False:
+        recall_clear = i18n.t("recall.not_recalled", lg)
     return TraceView(
         **base,
         name=_text(product.get("name")),
@@ -288,6 +298,7 @@ def trace_view(trace: Mapping[str, Any], *, lang: str) -> TraceView:
         verification_lines=_verification_lines(verification, lg) if verification else (),
         recall_label=recall_label,
         recall_lines=tuple(recall_lines),
+        recall_clear=recall_clear,
         completeness=_percent(_obj(trace.get("completeness")).get("percent")),
     )
 

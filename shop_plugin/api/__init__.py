@@ -8,7 +8,19 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 
-from shoptrace.shop_plugin.api import batches, catalogue, codes, openapi, products, traces
+from shoptrace.shop_plugin.api import (
+    batches,
+    catalogue,
+    codes,
+    connections,
+    openapi,
+    orders,
+    products,
+    recalls,
+    traces,
+    upstream,
+    webhooks,
+)
 from shoptrace.shop_plugin.api.problems import from_exception, from_http_exception
 from shoptrace.shop_plugin.api.support import before_api_request, state
 from shoptrace.shop_plugin.services.pagination import MAX_ID
@@ -51,6 +63,18 @@ def make_blueprint() -> Blueprint:
     bp.before_app_request(_routing_problem)
     bp.before_request(before_api_request)
     bp.register_error_handler(Exception, from_exception)
-    for module in (products, batches, codes, catalogue, traces, openapi):
+    for module in (
+        products,
+        batches,
+        codes,
+        catalogue,
+        traces,
+        orders,
+        recalls,
+        webhooks,
+        connections,
+        upstream,
+        openapi,
+    ):
         module.register(bp)
     return bp

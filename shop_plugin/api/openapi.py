@@ -112,6 +112,7 @@ def _schemas() -> dict[str, Any]:
         "category": _ref("Category"),
         "listingUrl": _nullable(_URL),
         "shopProductId": _nullable({"type": "string", "maxLength": 100}),
+        "sku": _nullable({"type": "string", "maxLength": 100}),
         "certifications": {"type": "array", "items": _ref("Certification"), "maxItems": 50},
         "visibility": _ref("ProductVisibility"),
     }
@@ -533,6 +534,7 @@ def _paths() -> dict[str, Any]:
                     *_PAGE,
                     _param("gtin", "query", _GTIN, "Only this GTIN"),
                     _param("category", "query", _ref("Category"), "Only this class"),
+                    _param("sku", "query", {"type": "string", "maxLength": 100}, "Only this SKU"),
                 ],
             ),
             "post": _op(
@@ -755,10 +757,17 @@ def _fragments() -> list[Any]:
         openapi_connections,
         openapi_orders,
         openapi_recalls,
+        openapi_upstream,
         openapi_webhooks,
     )
 
-    return [openapi_orders, openapi_recalls, openapi_webhooks, openapi_connections]
+    return [
+        openapi_orders,
+        openapi_recalls,
+        openapi_webhooks,
+        openapi_connections,
+        openapi_upstream,
+    ]
 
 
 def document(url_prefix: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from shoptrace.shop_plugin.api.support import (
 )
 from shoptrace.shop_plugin.services import completeness, products
 from shoptrace.shop_plugin.services.catalogue import CATEGORY_CODES
-from shoptrace.shop_plugin.services.validation import enum, gtin
+from shoptrace.shop_plugin.services.validation import enum, gtin, text
 
 __all__ = ["register"]
 
@@ -32,6 +32,7 @@ def list_products(conn: Connection) -> Answer:
         limit=limit,
         gtin=query_arg("gtin", gtin()),
         category=query_arg("category", enum(CATEGORY_CODES)),
+        sku=query_arg("sku", text(max_length=100)),
     )
     return paged(page, "products")
 

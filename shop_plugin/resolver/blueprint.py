@@ -13,7 +13,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
-from shoptrace.shop_plugin.resolver import views
+from shoptrace.shop_plugin.resolver import orders, views
 from shoptrace.shop_plugin.resolver.state import resolver_state
 from shoptrace.shop_plugin.store.migrate import is_up_to_date
 
@@ -94,6 +94,8 @@ def make_blueprint() -> Blueprint:
         ('/embed/<any("01"):key>/', views.embed, {"rest": ""}),
         ("/.well-known/gs1resolver", views.description, {}),
         ("/widget.js", views.widget, {}),
+        ("/orders/<token>", orders.order_page, {}),
+        ("/listings/<gtin>", orders.listing, {}),
     ]
     for path, view, defaults in rules:
         extra: dict[str, Any] = {"defaults": defaults, "strict_slashes": False} if defaults else {}

@@ -4,9 +4,10 @@
 indexed query, and with none at all for a unit serial whose check tag is wrong: the merchants
 that own a GTIN and their check-tag keys stay in a TTL cache (:class:`OwnerCache`), so a
 forged serial is refused from memory. The state it reads (unit status and scan counters,
-product and batch versions, the merchant's chain head) is the answer's validator: the public
-JSON, pages and linksets are cached per process under it (:class:`Lru`), and a new event, a
-scan or an edit changes it, so nothing stale is ever served and several processes agree.
+product and batch versions, the merchant's chain head, the open recall) is the answer's
+validator: the public JSON, pages and linksets are cached per process under it
+(:class:`Lru`), and a new event, a scan, an edit or a recall opened or closed changes it, so
+nothing stale is ever served and several processes agree.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from shoptrace.shop_plugin.services import public_trace
 from shoptrace.shop_plugin.services.completeness import batch_completeness
 from shoptrace.shop_plugin.services.event_store import canonical_epc
 from shoptrace.shop_plugin.services.products import get_product
-from shoptrace.shop_plugin.services.public_trace import Subject
+from shoptrace.shop_plugin.services.public_trace import PublicRecall, Subject
 from shoptrace.shop_plugin.services.signing import tag_key
 from shoptrace.shop_plugin.services.trace import Trace, assemble_trace
 from shoptrace.shop_plugin.store.engine import Store
@@ -41,6 +42,7 @@ from shoptrace.shop_plugin.store.tables import (
     event_epcs,
     merchants,
     products,
+    recalls,
     units,
 )
 
@@ -138,6 +140,8 @@ class Item:
     batch_id: int | None = None
     lot: str | None = None
     """The lot of a unit as stored (the URI may leave it out)."""
+    recall_id: int | None = None
+    """The open recall in force: the unit's own, else its lot's (``recalls``)."""
 
     @property
     def scans(self) -> str:
@@ -184,8 +188,10 @@ _UNIT = (
         units.c.scan_count,
         units.c.first_scan_at,
         units.c.batch_id,
+        units.c.recall_id,
         batches.c.lot,
         batches.c.product_id,
+        batches.c.recall_id.label("lot_recall_id"),
         batches.c.updated_at.label("batch_updated"),
         products.c.updated_at.label("product_updated"),
         merchants.c.name,
@@ -205,6 +211,7 @@ _LOT = (
         batches.c.id,
         batches.c.merchant_id,
         batches.c.product_id,
+        batches.c.recall_id,
         batches.c.updated_at.label("batch_updated"),
         products.c.updated_at.label("product_updated"),
         merchants.c.name,
@@ -408,7 +415,8 @@ class Resolver:
                 if row is None:
                     return Missing("unknown-lot", link, ids[0])
                 version = (
-                    f"lot:{row.id}:{row.batch_updated}:{row.product_updated}:{row.name}:{row.chain}"
+                    f"lot:{row.id}:{row.batch_updated}:{row.product_updated}:{row.name}:"
+                    f"{row.chain}:{row.recall_id}"
                 )
                 return Item(
                     "lot",
@@ -419,6 +427,7 @@ class Resolver:
                     product_id=row.product_id,
                     batch_id=row.id,
                     lot=lot,
+                    recall_id=row.recall_id,
                 )
             product = conn.execute(_PRODUCT, {"gtin": gtin, "owners": ids}).first()
         if product is None:
@@ -435,9 +444,10 @@ class Resolver:
         mine = {o.merchant_id for o in owners}
         if row is None or row.merchant_id not in mine or link.lot not in (None, row.lot):
             return Missing("unknown-serial", link, min(mine))
+        recall_id = row.recall_id or row.lot_recall_id
         version = (
             f"unit:{row.id}:{row.status}:{row.batch_updated}:{row.product_updated}:"
-            f"{row.name}:{row.chain}"
+            f"{row.name}:{row.chain}:{recall_id}"
         )
         return Item(
             "unit",
@@ -452,6 +462,7 @@ class Resolver:
             product_id=row.product_id,
             batch_id=row.batch_id,
             lot=row.lot,
+            recall_id=recall_id,
         )
 
     # --- content -----------------------------------------------------------------------------
@@ -488,6 +499,11 @@ class Resolver:
         completeness = None
         if item.batch_id is not None:
             completeness = batch_completeness(conn, item.merchant_id, item.batch_id)["score"]
+        recall, recall_events = None, frozenset[str]()
+        if item.recall_id is not None or any(
+            e["disposition"] == "recalled" for e in trace["events"]
+        ):
+            recall, recall_events = _recalls(conn, item.merchant_id, gtin, item.recall_id)
         subject = Subject(
             item.kind,
             code,
@@ -498,8 +514,35 @@ class Resolver:
             batch=trace["batch"],
             merchant_name=item.merchant_name,
             completeness=completeness,
+            recall=recall,
+            recall_events=recall_events,
         )
         return subject, trace
+
+
+def _recalls(
+    conn: Connection, merchant_id: int, gtin: str, open_id: int | None
+) -> tuple[PublicRecall | None, frozenset[str]]:
+    """The open recall ``open_id`` as shoppers see it, and the eventIDs of every recall event
+    the merchant's recalls of ``gtin`` captured (their banner comes from ``recalls``, so a
+    closed recall's event shows none)."""
+    rows = conn.execute(
+        sa.select(
+            recalls.c.id,
+            recalls.c.status,
+            recalls.c.reason,
+            recalls.c.severity,
+            recalls.c.created_at,
+            recalls.c.impact["events"].label("events"),
+        ).where(recalls.c.merchant_id == merchant_id, recalls.c.gtin == gtin)
+    ).all()
+    found = None
+    events: set[str] = set()
+    for row in rows:
+        events.update(e for e in row.events or () if isinstance(e, str))
+        if row.id == open_id and row.status == "open":
+            found = PublicRecall(row.reason or {}, row.severity, row.created_at)
+    return found, frozenset(events)
 
 
 def epcis_href(base: str, item: Item) -> str:

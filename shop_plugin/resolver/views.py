@@ -193,16 +193,28 @@ def _respond(st: ResolverState, req: Request, tag: str, make: Any, max_age: int 
 
 
 def _trace(
-    st: ResolverState, req: Request, item: Item, ask: Asked, form: str, base: str
+    st: ResolverState,
+    req: Request,
+    item: Item,
+    ask: Asked,
+    form: str,
+    base: str,
+    *,
+    recall_status: bool = False,
 ) -> Response:
+    """The trace page, JSON or embed; ``recall_status`` (the ``gs1:recallStatus`` link) says
+    "not recalled" outright where the plain trace leaves the recall out."""
     own = base + public_path(item.link)
-    tag = _etag(form, ask.lang, base, public_path(item.link), item.version, item.scans)
+    shown = form + ("+recall" if recall_status else "")
+    tag = _etag(shown, ask.lang, base, public_path(item.link), item.version, item.scans)
 
     def make() -> Answer:
         content = st.resolver.content(item, base=base, lang=ask.lang)
         body = public_trace.with_scans(
             content.body, first_scan_at=item.first_scan_at, scan_count=item.scan_count
         )
+        if recall_status:
+            body = public_trace.not_recalled(body, ask.lang)
         common = (("Content-Language", ask.lang), ("Link", _linkset_header(own)))
         if form == "json":
             return Answer(_json(body), JSON, common)
@@ -243,7 +255,8 @@ def _redirect(st: ResolverState, req: Request, item: Item, ask: Asked, base: str
             {"Link": _linkset_header(own)},
         )
     if index == 0 and ask.rel in ls.IN_PLACE:
-        return _trace(st, req, item, ask, "json" if wants_json(req) else "html", base)
+        form = "json" if wants_json(req) else "html"
+        return _trace(st, req, item, ask, form, base, recall_status=ask.rel == ls.RECALL)
     if len(links) > 1:
         body = {"linkset": [{"anchor": found[index].anchor, ask.rel: [x.target() for x in links]}]}
         response = Response(_json(body), 300, mimetype=LINKSET_TYPE)

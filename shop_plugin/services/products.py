@@ -62,6 +62,7 @@ def _schema(*, partial: bool) -> Check:
             "category": Field(enum(CATEGORY_CODES), required=True),
             "listingUrl": Field(url()),
             "shopProductId": Field(text(max_length=100)),
+            "sku": Field(text(max_length=100)),
             "certifications": Field(certifications, nullable=False),
             "visibility": Field(visibility(PRODUCT_VISIBILITY_FIELDS), nullable=False),
         },
@@ -89,6 +90,7 @@ def _columns(data: dict[str, Any]) -> dict[str, Any]:
         ("category", "category"),
         ("listingUrl", "listing_url"),
         ("shopProductId", "shop_product_id"),
+        ("sku", "sku"),
     ):
         if member in data:
             values[column] = data[member]
@@ -112,6 +114,7 @@ def render_product(row: Any) -> dict[str, Any]:
         "category": row.category,
         "listingUrl": row.listing_url,
         "shopProductId": row.shop_product_id,
+        "sku": row.sku,
         "certifications": row.certifications,
         "visibility": merged_visibility(PRODUCT_VISIBILITY_FIELDS, row.visibility),
         "createdAt": iso(row.created_at),
@@ -184,11 +187,14 @@ def list_products(
     limit: int = 50,
     gtin: str | None = None,
     category: str | None = None,
+    sku: str | None = None,
 ) -> Page:
-    """The merchant's products in id order, optionally of one GTIN or category."""
+    """The merchant's products in id order, optionally of one GTIN, category or SKU."""
     query = sa.select(products).where(products.c.merchant_id == merchant_id)
     if gtin is not None:
         query = query.where(products.c.gtin == gtin)
+    if sku is not None:
+        query = query.where(products.c.sku == sku)
     if category is not None:
         query = query.where(products.c.category == category)
     return fetch_page(conn, query, products.c.id, after=after, limit=limit, render=render_product)

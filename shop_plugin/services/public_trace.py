@@ -18,10 +18,29 @@ from shoptrace.shop_plugin.services.trace import Trace, TraceEvent
 from shoptrace.widgets import i18n
 from shoptrace.widgets.render import safe_url
 
-__all__ = ["Subject", "public_certifications", "public_trace", "unknown_trace", "with_scans"]
+__all__ = [
+    "PublicRecall",
+    "Subject",
+    "not_recalled",
+    "public_certifications",
+    "public_trace",
+    "unknown_trace",
+    "with_scans",
+]
 
 _PUBLIC = "public"
 _PLAIN_WORD = frozenset("abcdefghijklmnopqrstuvwxyz_")
+
+
+@dataclass(frozen=True)
+class PublicRecall:
+    """An open recall of the merchant's (``recalls``) covering the subject."""
+
+    reason: dict[str, str]
+    """``{"zh-CN": ..., "en": ...}``, one or both."""
+    severity: str
+    """``1`` (most serious) to ``3``."""
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,12 @@ class Subject:
     merchant_name: str | None = None
     completeness: float | None = None
     """Share (0 to 1) of the trace data the product's catalogue class asks for."""
+    recall: PublicRecall | None = None
+    """The open recall covering the unit or lot: the banner with its reason."""
+    recall_events: frozenset[str] = frozenset()
+    """eventIDs of events the merchant's own recalls captured: their banner is ``recall``
+    (none once closed); any other event leaving the item ``recalled`` (a partner's) still
+    shows one."""
 
 
 def _visible(record: dict[str, Any] | None, name: str) -> bool:
@@ -173,12 +198,47 @@ def _events(trace: Trace) -> list[TraceEvent]:
     return found
 
 
-def _recall(trace: Trace, events: list[TraceEvent], lang: str) -> dict[str, Any] | None:
-    recalled = [e for e in events if e["disposition"] == "recalled" and e["via"] != "input"]
-    if trace["state"]["status"] != "recalled" and trace["state"]["disposition"] != "recalled":
+_SUPPLY_STATUSES = (None, "issued", "commissioned", "packed")
+"""Unit statuses before a sale, which the latest event's disposition describes better."""
+
+
+def _recall(
+    subject: Subject, trace: Trace, events: list[TraceEvent], lang: str
+) -> dict[str, Any] | None:
+    """The recall banner: the merchant's open recall (reason, severity, date), else a unit
+    whose status says recalled, or events of others that leave the item recalled (the latest
+    disposition of its own and its lot's events, the merchant's recall events left out)."""
+    label = i18n.t("ui.recalled", lang)
+    if subject.recall is not None:
+        recall = subject.recall
+        return _clean(
+            {
+                "recalled": True,
+                "label": label,
+                "reason": _pick(recall.reason, lang),
+                "severity": recall.severity,
+                "severityLabel": i18n.recall_severity_phrase(recall.severity, lang),
+                "since": recall.since.astimezone(UTC).date().isoformat(),
+            }
+        )
+    others = [
+        e for e in events if e["via"] != "input" and e["eventID"] not in subject.recall_events
+    ]
+    latest = next((e["disposition"] for e in reversed(others) if e["disposition"]), None)
+    if trace["state"]["status"] != "recalled" and latest != "recalled":
         return None
+    recalled = [e for e in others if e["disposition"] == "recalled"]
     since = recalled[-1]["eventTime"][:10] if recalled else None
-    return _clean({"recalled": True, "label": i18n.t("ui.recalled", lang), "since": since})
+    return _clean({"recalled": True, "label": label, "since": since})
+
+
+def not_recalled(body: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``body`` (a unit's or lot's public trace) saying outright that it is not recalled, as
+    the ``gs1:recallStatus`` link answers; a recalled one is returned as it is."""
+    if "recall" in body or body.get("kind") not in ("unit", "lot"):
+        return body
+    label = i18n.t("recall.not_recalled", i18n.normalize_lang(lang))
+    return {**body, "recall": {"recalled": False, "label": label}}
 
 
 def public_trace(subject: Subject, trace: Trace | None, *, lang: str) -> dict[str, Any]:
@@ -205,8 +265,8 @@ def public_trace(subject: Subject, trace: Trace | None, *, lang: str) -> dict[st
             state = trace["state"]
             status = state["status"]
             label = i18n.status_phrase(status, lg)
-            if status in (None, "issued") and _word(state["disposition"]):
-                # The shop has not moved the unit on; its latest event says where it stands.
+            if status in _SUPPLY_STATUSES and _word(state["disposition"]):
+                # The shop has not sold the unit: its latest event says where it stands.
                 label = i18n.disposition_phrase(state["disposition"], lg)
             body["now"] = _clean(
                 {"status": status, "statusLabel": label, "since": state["lastEventTime"]}
@@ -220,7 +280,7 @@ def public_trace(subject: Subject, trace: Trace | None, *, lang: str) -> dict[st
                     "soldAt": sold[-1]["eventTime"][:10] if sold else None,
                 }
             )
-        recall = _recall(trace, events, lg)
+        recall = _recall(subject, trace, events, lg)
         if recall is not None:
             body["recall"] = recall
     if subject.completeness is not None:

@@ -30,6 +30,9 @@ __all__ = [
     "RECALL_STATUSES",
     "SCAN_VERDICTS",
     "UNIT_STATUSES",
+    "UPSTREAM_AUTH_TYPES",
+    "UPSTREAM_KINDS",
+    "UPSTREAM_MODES",
     "VOCABULARY_KINDS",
     "UTCDateTime",
     "api_keys",
@@ -54,6 +57,7 @@ __all__ = [
     "scans",
     "shop_connections",
     "units",
+    "upstream_endpoints",
     "webhook_endpoints",
 ]
 
@@ -117,9 +121,10 @@ RECALL_SEVERITIES = ("1", "2", "3")
 
 RECALL_STATUSES = ("open", "closed")
 
-OUTBOX_CHANNELS = ("webhook", "upstream")
-"""What an outbox message goes to: a merchant's webhook endpoint, or an upstream EPCIS
-endpoint (issue #8)."""
+OUTBOX_CHANNELS = ("webhook",)
+"""What an outbox message goes to: a merchant's webhook endpoint. (Upstream EPCIS endpoints
+need no messages: each keeps a cursor into the merchant's event sequence, see
+``upstream_endpoints``.)"""
 
 OUTBOX_STATUSES = ("pending", "delivered", "dead")
 """An outbox message waits (with ``next_attempt_at``), was delivered, or is dead-lettered
@@ -620,4 +625,59 @@ outbox = sa.Table(
     sa.UniqueConstraint("channel", "endpoint_id", "message_key"),
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "merchant_id", "id"),
+)
+
+
+# The upstream exchange (issue #8) ------------------------------------------------------------
+
+UPSTREAM_KINDS = ("national", "provincial", "marketplace", "partner", "other")
+"""What an upstream EPCIS endpoint is: a national or provincial trace platform, a marketplace,
+a trading partner, or something else."""
+
+UPSTREAM_MODES = ("capture", "document")
+"""How events are pushed: ``POST {url}/capture`` (the EPCIS 2.0 REST binding), or the same
+EPCISDocument POSTed to ``{url}`` itself (platforms with a single document intake)."""
+
+UPSTREAM_AUTH_TYPES = ("none", "bearer", "basic", "header")
+"""How the merchant authenticates to an upstream endpoint: nothing, ``Authorization: Bearer``,
+HTTP Basic, or an API key in a header of the platform's choice."""
+
+upstream_endpoints = sa.Table(
+    "upstream_endpoints",
+    metadata,
+    # An upstream EPCIS 2.0 endpoint the merchant's events are pushed to (and optionally
+    # pulled from). ``pushed_seq`` is the cursor: every event of the merchant up to that
+    # ``events.seq`` was accepted with a 2xx; the worker pushes the following ones in seq
+    # order, a batch at a time, while it holds ``lease_until``. ``attempts`` counts failed
+    # tries of the current batch; after the last one ``dead_at`` is set and the endpoint
+    # waits for a resume. The credential (a document with the token, password or header
+    # value) is sealed with a key derived from SHOPTRACE_SIGNING_KEY, bound to the merchant
+    # and the endpoint. ``pulled_until`` is the partner recordTime ``shoptrace pull`` reached.
+    _id(),
+    _merchant_fk(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("partner", sa.Boolean(), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("auth_type", sa.String(16), nullable=False),
+    sa.Column("auth_header", sa.String(100)),
+    sa.Column("sealed_credential", sa.Text()),
+    sa.Column("batch_size", sa.Integer(), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    _seq("pushed_seq"),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("lease_until", UTCDateTime()),
+    sa.Column("last_status", sa.Integer()),
+    sa.Column("last_error", sa.Text()),
+    sa.Column("last_attempt_at", UTCDateTime()),
+    sa.Column("last_success_at", UTCDateTime()),
+    sa.Column("dead_at", UTCDateTime()),
+    sa.Column("pulled_until", UTCDateTime()),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("merchant_id", "name"),
+    sa.Index(None, "merchant_id", "id"),
+    sa.Index(None, "enabled", "next_attempt_at"),
 )

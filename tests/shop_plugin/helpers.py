@@ -24,6 +24,8 @@ def make_app(db_url: str, instance: Path, **config: Any) -> Flask:
         "SHOPTRACE_DATABASE_URL": db_url,
         "SHOPTRACE_SIGNING_KEY": SIGNING_KEY,
         "SHOPTRACE_JOB_RUNNER": "external",
+        "SHOPTRACE_OUTBOX_RUNNER": "off",
+        "SHOPTRACE_SYNC_RUNNER": "off",
         "SHOPTRACE_RATE_LIMIT": "",
         "SHOPTRACE_PUBLIC_BASE_URL": "https://shop.example.com/trace",
     }

@@ -17,9 +17,17 @@ from shoptrace.shop_plugin.store.tables import (
     capture_jobs,
     event_epcs,
     events,
+    hook_events,
     issuances,
+    order_lines,
+    orders,
+    outbox,
     products,
+    recalls,
+    shop_connections,
     units,
+    upstream_endpoints,
+    webhook_endpoints,
 )
 from tests.shop_plugin.epcis_helpers import (
     CASE,
@@ -34,10 +42,25 @@ from tests.shop_plugin.epcis_helpers import (
 from tests.shop_plugin.helpers import GTIN, GTIN2, Api, count_rows
 
 GTIN3 = "09506000134376"
-LISTS = {"list_products": "products", "list_batches": "batches"}
+LISTS = {
+    "list_products": "products",
+    "list_batches": "batches",
+    "list_webhooks": "webhooks",
+    "list_orders": "orders",
+    "list_recalls": "recalls",
+    "list_connections": "connections",
+    "list_upstreams": "upstreams",
+}
 SECRET_NAME = "甲商家的秘密苹果"
 SECRET_SKU = "A-SKU-SECRET"
 SECRET_LOT = "ALOT-SECRET"
+SECRET_REASON = "Secret recall reason"
+SECRET_SHOP = "secret-acme.myshopify.com"
+SECRET_HOOK_KEY = "shpss_first-merchants-webhook-secret"
+SECRET_HOOK = "https://a-secret-hooks.example.com/receive"
+SECRET_UPSTREAM = "https://a-secret-platform.example.com/epcis"
+SECRET_UPSTREAM_NAME = "甲商家的省级平台"
+SECRET_UPSTREAM_TOKEN = "a-secret-platform-token"
 
 
 def _first_merchant_data(api: Api) -> dict[str, Any]:
@@ -49,12 +72,60 @@ def _first_merchant_data(api: Api) -> dict[str, Any]:
     serials = [c["serial"] for c in issued["codes"]]
     captured = capture(api, document(supply_chain(serials[:3])))
     assert captured.status_code == 202, captured.get_json()
+    hook = api.post(
+        "/webhooks", {"url": SECRET_HOOK, "topics": ["recall.created"], "description": SECRET_NAME}
+    ).get_json()
+    delivery = api.post(f"/webhooks/{hook['id']}/test").get_json()
+    placed = api.post(
+        "/orders",
+        {
+            "id": "A-ORDER-1",
+            "number": "#A-SECRET-7",
+            "customer": "A-CUST-SECRET",
+            "lines": [{"gtin": GTIN, "quantity": 1, "name": SECRET_NAME}],
+        },
+    )
+    assert placed.status_code == 201, placed.get_json()
+    fulfilled = api.post("/orders/A-ORDER-1/fulfil", {"units": [issued["codes"][3]["uri"]]})
+    assert fulfilled.status_code == 200, fulfilled.get_json()
+    recall = api.post(
+        "/recalls",
+        {"gtin": GTIN, "lots": [SECRET_LOT], "reason": {"en": SECRET_REASON}, "severity": "1"},
+    )
+    assert recall.status_code == 201, recall.get_json()
+    connection = api.post(
+        "/connections", {"platform": "shopify", "shop": SECRET_SHOP, "secret": SECRET_HOOK_KEY}
+    )
+    assert connection.status_code == 201, connection.get_json()
+    upstream = api.post(
+        "/upstreams",
+        {
+            "name": SECRET_UPSTREAM_NAME,
+            "url": SECRET_UPSTREAM,
+            "kind": "provincial",
+            "auth": {"type": "bearer", "token": SECRET_UPSTREAM_TOKEN},
+        },
+    )
+    assert upstream.status_code == 201, upstream.get_json()
     return {
+        "recall_id": recall.get_json()["id"],
+        "order_id": "A-ORDER-1",
         "product_id": product["id"],
         "batch_id": batch["id"],
         "issuance_id": issued["issuance"]["id"],
         "code": quote(issued["codes"][0]["uri"], safe=""),
-        "secrets": [GTIN, SECRET_NAME, SECRET_SKU, SECRET_LOT, "Secret Farm", *serials],
+        "webhook_id": hook["id"],
+        "delivery_id": delivery["id"],
+        "connection_id": connection.get_json()["id"],
+        "upstream_id": upstream.get_json()["id"],
+        "secrets": [
+            *(SECRET_REASON, *recall.get_json()["events"]),
+            *(GTIN, SECRET_NAME, SECRET_SKU, SECRET_LOT, "Secret Farm", *serials),
+            *("a-secret-hooks", hook["secret"], delivery["eventId"]),
+            *("#A-SECRET-7", "A-CUST-SECRET", placed.get_json()["token"]),
+            *(SECRET_SHOP, SECRET_HOOK_KEY),
+            *("a-secret-platform", SECRET_UPSTREAM_NAME, SECRET_UPSTREAM_TOKEN),
+        ],
     }
 
 
@@ -85,19 +156,111 @@ REQUESTS: dict[str, tuple[str, str, Any, set[int]]] = {
     "get_issuance": ("GET", "/issuances/{issuance_id}", None, {404}),
     "get_trace": ("GET", "/trace?code={code}", None, {404}),
     "batch_downstream": ("GET", "/batches/{batch_id}/downstream", None, {404}),
+    "list_orders": ("GET", "/orders", None, {200}),
+    "place_order": (
+        "POST",
+        "/orders",
+        {"id": "R-1", "lines": [{"gtin": GTIN3, "quantity": 1}]},
+        {201},
+    ),
+    "get_order": ("GET", "/orders/{order_id}", None, {404}),
+    "fulfil_order": ("POST", "/orders/{order_id}/fulfil", {"units": ["{code}"]}, {404}),
+    "deliver_order": ("POST", "/orders/{order_id}/deliver", None, {404}),
+    "cancel_order": ("POST", "/orders/{order_id}/cancel", None, {404}),
+    "return_order": ("POST", "/orders/{order_id}/return", None, {404}),
     "integrity": ("GET", "/integrity", None, {200}),
+    "list_connections": ("GET", "/connections?platform=shopify", None, {200}),
+    "create_connection": (
+        "POST",
+        "/connections",
+        {"platform": "shopify", "shop": "rival.myshopify.com", "secret": "rival-secret"},
+        {201},
+    ),
+    "get_connection": ("GET", "/connections/{connection_id}", None, {404}),
+    "update_connection": (
+        "PATCH",
+        "/connections/{connection_id}",
+        {"secret": "hijacked-secret"},
+        {404},
+    ),
+    "delete_connection": ("DELETE", "/connections/{connection_id}", None, {404}),
+    "list_webhooks": ("GET", "/webhooks", None, {200}),
+    "create_webhook": (
+        "POST",
+        "/webhooks",
+        {"url": "https://rival.example.com/hooks", "topics": ["recall.created"]},
+        {201},
+    ),
+    "get_webhook": ("GET", "/webhooks/{webhook_id}", None, {404}),
+    "update_webhook": ("PATCH", "/webhooks/{webhook_id}", {"enabled": False}, {404}),
+    "delete_webhook": ("DELETE", "/webhooks/{webhook_id}", None, {404}),
+    "rotate_webhook_secret": ("POST", "/webhooks/{webhook_id}/rotate-secret", None, {404}),
+    "test_webhook": ("POST", "/webhooks/{webhook_id}/test", None, {404}),
+    "list_webhook_deliveries": ("GET", "/webhooks/{webhook_id}/deliveries", None, {404}),
+    "get_webhook_delivery": (
+        "GET",
+        "/webhooks/{webhook_id}/deliveries/{delivery_id}",
+        None,
+        {404},
+    ),
+    "redeliver_webhook_delivery": (
+        "POST",
+        "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+        None,
+        {404},
+    ),
+    "list_recalls": ("GET", "/recalls", None, {200}),
+    "create_recall": (
+        "POST",
+        "/recalls",
+        {"gtin": GTIN, "lots": [SECRET_LOT], "reason": "x", "severity": "1"},
+        {422},
+    ),
+    "get_recall": ("GET", "/recalls/{recall_id}", None, {404}),
+    "recall_impact": ("GET", "/recalls/{recall_id}/impact?format=csv", None, {404}),
+    "close_recall": ("POST", "/recalls/{recall_id}/close", {"note": "hijack"}, {404}),
+    "list_upstreams": ("GET", "/upstreams", None, {200}),
+    "create_upstream": (
+        "POST",
+        "/upstreams",
+        {"name": "Rival platform", "url": "https://rival-platform.example.com/epcis"},
+        {201},
+    ),
+    "get_upstream": ("GET", "/upstreams/{upstream_id}", None, {404}),
+    "update_upstream": (
+        "PATCH",
+        "/upstreams/{upstream_id}",
+        {"url": "https://hijack.example.com/epcis"},
+        {404},
+    ),
+    "delete_upstream": ("DELETE", "/upstreams/{upstream_id}", None, {404}),
+    "resume_upstream": ("POST", "/upstreams/{upstream_id}/resume", None, {404}),
+    "rewind_upstream": ("POST", "/upstreams/{upstream_id}/rewind?seq=0", None, {404}),
 }
 
 
 def _fill(value: Any, ids: dict[str, Any]) -> Any:
     if isinstance(value, str):
-        for name in ("product_id", "batch_id", "issuance_id", "code"):
+        for name in (
+            "product_id",
+            "batch_id",
+            "issuance_id",
+            "code",
+            "webhook_id",
+            "delivery_id",
+            "order_id",
+            "recall_id",
+            "connection_id",
+            "upstream_id",
+        ):
             if value == "{" + name + "}":
                 return ids[name]
             value = value.replace("{" + name + "}", str(ids[name]))
         return value
     if isinstance(value, dict):
         return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
     return value
 
 
@@ -107,7 +270,21 @@ def _snapshot(app: Flask, merchant_id: int) -> list[Any]:
             conn.execute(
                 sa.select(table).where(table.c.merchant_id == merchant_id).order_by(table.c.id)
             ).all()
-            for table in (products, batches, issuances, events, capture_jobs)
+            for table in (
+                products,
+                batches,
+                issuances,
+                events,
+                capture_jobs,
+                webhook_endpoints,
+                outbox,
+                orders,
+                order_lines,
+                recalls,
+                shop_connections,
+                hook_events,
+                upstream_endpoints,
+            )
         ] + [
             conn.execute(
                 sa.select(sa.func.count())

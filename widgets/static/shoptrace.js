@@ -76,7 +76,8 @@ a{color:var(--shoptrace-accent)}.more{display:inline-block;margin-top:1em}`;
     return "en";
   };
   /* The element's trace URL under BASE: from code= (a Digital Link, or its path from 01/ on),
-     or from gtin= with lot= and serial=. Requests never leave BASE. */
+     from gtin= with lot= and serial=, or for gtin= alone the listing summary (the lot now
+     selling). Requests never leave BASE. */
   const urlOf = (el, lang) => {
     const a = (n) => (el.getAttribute(n) || "").trim();
     let p = null;
@@ -84,13 +85,14 @@ a{color:var(--shoptrace-accent)}.more{display:inline-block;margin-top:1em}`;
       const m = /(?:^|\/)(01\/\d{8,14}(?:\/[^?#]*?)?)\/?(?:[?#]|$)/.exec(a("code"));
       p = m && m[1];
     } else if (/^\d{8,14}$/.test(a("gtin"))) {
-      p = "01/" + a("gtin").padStart(14, "0");
+      const g = a("gtin").padStart(14, "0");
+      p = a("lot") || a("serial") ? "01/" + g : "listings/" + g;
       if (a("lot")) p += "/10/" + encodeURIComponent(a("lot"));
       if (a("serial")) p += "/21/" + encodeURIComponent(a("serial"));
     }
     if (!p) return null;
     const u = new URL(p, BASE);
-    if (!u.pathname.startsWith(BASE.pathname + "01/")) return null;
+    if (!["01/", "listings/"].some((s) => u.pathname.startsWith(BASE.pathname + s))) return null;
     u.searchParams.set("lang", lang);
     return u.href;
   };

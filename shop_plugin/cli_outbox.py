@@ -1,0 +1,126 @@
+"""``shoptrace outbox deliver|list``: deliver outbound webhooks, and look at what waits.
+
+With ``SHOPTRACE_OUTBOX_RUNNER=external`` run ``shoptrace outbox deliver`` as a worker (as
+many as you like: messages are leased, so no two workers send one); ``--once`` delivers
+what is due and exits (cron). ``shoptrace outbox list`` shows pending and dead messages;
+``--dead`` only the dead letters.
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+import sqlalchemy as sa
+
+from shoptrace.sdk.cli import fail
+from shoptrace.shop_plugin.config import ConfigError
+from shoptrace.shop_plugin.services.clock import iso
+from shoptrace.shop_plugin.services.outbox import deliver_due
+from shoptrace.shop_plugin.services.signing import resolve_signing_key
+from shoptrace.shop_plugin.store.tables import outbox as outbox_table
+
+__all__ = ["outbox"]
+
+_db_option = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL (sqlite:///FILE or postgresql+psycopg://...).",
+)
+
+
+@click.group("outbox")
+def outbox() -> None:
+    """Outbound webhooks: deliver them, list what waits or died."""
+
+
+@outbox.command("deliver")
+@_db_option
+@click.option("--once", is_flag=True, help="Deliver the messages due now, then exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds between polls (default SHOPTRACE_OUTBOX_INTERVAL).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Most messages sent per poll.",
+)
+def outbox_deliver(db_url: str | None, once: bool, interval: float | None, limit: int) -> None:
+    """Send due webhook messages, retrying failures with backoff; dead-letter after the last
+    try (SHOPTRACE_OUTBOX_MAX_ATTEMPTS)."""
+    from shoptrace.shop_plugin.cli import _require_schema, _target
+
+    with _target(db_url) as target:
+        _require_schema(target.store)
+        try:
+            key = resolve_signing_key(target.settings)
+        except ConfigError as exc:
+            fail(str(exc))
+        settings = target.settings
+        pause = interval if interval is not None else float(settings.outbox_interval)
+        while True:
+            report = deliver_due(
+                target.store,
+                key,
+                limit=limit,
+                timeout=settings.outbox_timeout,
+                max_attempts=settings.outbox_max_attempts,
+            )
+            if report.leased or once:
+                click.echo(str(report))
+            if once:
+                return
+            if report.leased < limit:
+                time.sleep(pause)
+
+
+@outbox.command("list")
+@_db_option
+@click.option("--dead", is_flag=True, help="Only dead letters (messages out of tries).")
+@click.option("--merchant", "merchant_id", type=click.IntRange(1), help="Only this merchant.")
+@click.option(
+    "--limit", type=click.IntRange(1, 100_000), default=100, show_default=True, help="Most rows."
+)
+def outbox_list(db_url: str | None, dead: bool, merchant_id: int | None, limit: int) -> None:
+    """List pending and dead messages (oldest first): id, merchant, endpoint, topic, status,
+    tries, next try, last answer."""
+    from shoptrace.shop_plugin.cli import _require_schema, _target
+
+    statuses = ["dead"] if dead else ["pending", "dead"]
+    with _target(db_url) as target:
+        _require_schema(target.store)
+        query = (
+            sa.select(outbox_table)
+            .where(outbox_table.c.status.in_(statuses))
+            .order_by(outbox_table.c.id)
+            .limit(limit)
+        )
+        if merchant_id is not None:
+            query = query.where(outbox_table.c.merchant_id == merchant_id)
+        with target.store.read() as conn:
+            rows = conn.execute(query).all()
+    if not rows:
+        click.echo("no dead messages" if dead else "no pending or dead messages")
+        return
+    for row in rows:
+        upcoming = iso(row.next_attempt_at) if row.status == "pending" else "-"
+        answer = row.last_error or (f"HTTP {row.last_status}" if row.last_status else "-")
+        click.echo(
+            "\t".join(
+                [
+                    str(row.id),
+                    f"merchant {row.merchant_id}",
+                    f"{row.channel} {row.endpoint_id}",
+                    row.topic,
+                    row.status,
+                    f"{row.attempts} tries",
+                    upcoming or "-",
+                    " ".join(answer.split())[:120],
+                ]
+            )
+        )

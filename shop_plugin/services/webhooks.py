@@ -1,0 +1,505 @@
+"""Webhook endpoints a merchant registers, and the log of deliveries to each.
+
+An endpoint is an URL, the topics it subscribes to (:data:`~outbox.WEBHOOK_TOPICS`) and a
+signing secret. The secret is never stored: it is derived from ``SHOPTRACE_SIGNING_KEY`` and
+the endpoint's random salt (:func:`~outbox.endpoint_secret`), shown once when the endpoint
+is created and when it is rotated (a new salt). Deliveries are the endpoint's outbox
+messages: listed with their state, and put back to ``pending`` on request.
+
+Endpoints must be ``https://`` URLs on public hosts; with ``allow_local``
+(``SHOPTRACE_WEBHOOK_LOCAL_URLS``) also hosts on this machine or a private network, over
+``http://`` too. Host names are not resolved here: a public name pointing at a private
+address is the DNS owner's choice.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from shoptrace.sdk import digital_link
+from shoptrace.sdk.errors import ShoptraceError
+from shoptrace.shop_plugin.services.clock import iso, utcnow
+from shoptrace.shop_plugin.services.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+)
+from shoptrace.shop_plugin.services.outbox import (
+    TEST_TOPIC,
+    WEBHOOK_CHANNEL,
+    WEBHOOK_TOPICS,
+    endpoint_secret,
+    enqueue_event,
+    enqueue_test,
+    event_id,
+    mark_queued,
+    new_secret_salt,
+)
+from shoptrace.shop_plugin.services.pagination import Page, fetch_page
+from shoptrace.shop_plugin.services.validation import (
+    INVALID,
+    Check,
+    Field,
+    array,
+    enum,
+    obj,
+    text,
+    url,
+    validate,
+)
+from shoptrace.shop_plugin.store.engine import Store
+from shoptrace.shop_plugin.store.tables import OUTBOX_STATUSES, outbox, webhook_endpoints
+
+__all__ = [
+    "MAX_ENDPOINTS",
+    "STATUSES",
+    "TOPICS",
+    "code_suspicious_receiver",
+    "create_endpoint",
+    "delete_endpoint",
+    "endpoint_secret_of",
+    "enqueue_code_suspicious",
+    "get_delivery",
+    "get_endpoint",
+    "list_deliveries",
+    "list_endpoints",
+    "redeliver",
+    "rotate_secret",
+    "send_test",
+    "update_endpoint",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_ENDPOINTS = 20
+"""Endpoints one merchant may register."""
+
+STATUSES = OUTBOX_STATUSES
+TOPICS = (*WEBHOOK_TOPICS, TEST_TOPIC)
+"""Topics a delivery can have: the subscribable ones and the test message's."""
+
+_LOCAL_NAMES = ("localhost", "localhost.localdomain")
+
+
+def _bad(errors: list[FieldError], path: str, rule: str, detail: str) -> Any:
+    errors.append(FieldError(path, rule, detail))
+    return INVALID
+
+
+def _is_local_host(host: str) -> bool:
+    """A loopback or private host: ``localhost`` and IP literals that are not global."""
+    if host in _LOCAL_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        # The resolver also takes the old IPv4 spellings: 127.1, 0x7f000001, 2130706433.
+        if not host.isascii() or not all(c in "0123456789abcdefx." for c in host):
+            return False
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    return not address.is_global
+
+
+def _endpoint_url(*, allow_local: bool) -> Check:
+    as_url = url()
+
+    def check(value: Any, path: str, errors: list[FieldError]) -> Any:
+        value = as_url(value, path, errors)
+        if value is INVALID:
+            return INVALID
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+            host = (parts.hostname or "").rstrip(".").lower()
+        except ValueError:
+            return _bad(errors, path, "url", "the port is not a number from 0 to 65535")
+        if not host:
+            return _bad(errors, path, "url", "must name a host")
+        if parts.fragment or value.endswith("#"):
+            return _bad(errors, path, "url", "must not have a #fragment (it is never sent)")
+        local = _is_local_host(host)
+        if local and not allow_local:
+            return _bad(
+                errors,
+                path,
+                "public-host",
+                "must be a public host (local and private addresses need "
+                "SHOPTRACE_WEBHOOK_LOCAL_URLS)",
+            )
+        if parts.scheme != "https" and not local:
+            return _bad(
+                errors,
+                path,
+                "https",
+                "must be an https:// URL (http:// only to local hosts, with "
+                "SHOPTRACE_WEBHOOK_LOCAL_URLS)",
+            )
+        return value
+
+    return check
+
+
+def _topics(value: Any, path: str, errors: list[FieldError]) -> Any:
+    items = array(enum(WEBHOOK_TOPICS), max_items=len(WEBHOOK_TOPICS) * 4)(value, path, errors)
+    if items is INVALID:
+        return INVALID
+    if not items:
+        return _bad(errors, path, "min-items", "subscribe to at least one topic")
+    return list(dict.fromkeys(items))
+
+
+def _enabled(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if not isinstance(value, bool):
+        return _bad(errors, path, "type", "must be true or false")
+    return value
+
+
+def _schema(*, partial: bool, allow_local: bool) -> Check:
+    return obj(
+        {
+            "url": Field(_endpoint_url(allow_local=allow_local), required=True, nullable=False),
+            "topics": Field(_topics, required=True, nullable=False),
+            "description": Field(text(max_length=200)),
+            "enabled": Field(_enabled, nullable=False),
+        },
+        partial=partial,
+    )
+
+
+def render_endpoint(row: Any) -> dict[str, Any]:
+    """The API form of an endpoint (never with its secret)."""
+    return {
+        "id": row.id,
+        "url": row.url,
+        "description": row.description,
+        "topics": list(row.topics or []),
+        "enabled": bool(row.enabled),
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+def _endpoint_row(conn: Connection, merchant_id: int, endpoint_id: int) -> Any:
+    row = conn.execute(
+        sa.select(webhook_endpoints).where(
+            webhook_endpoints.c.id == endpoint_id,
+            webhook_endpoints.c.merchant_id == merchant_id,
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound.of("webhook_id", f"webhook endpoint {endpoint_id} does not exist")
+    return row
+
+
+def create_endpoint(
+    conn: Connection, merchant_id: int, body: Any, *, allow_local: bool = False
+) -> dict[str, Any]:
+    """Validate ``body`` and register an endpoint (enabled unless ``enabled: false``); its
+    secret is read once with :func:`endpoint_secret_of`."""
+    data = validate(body, _schema(partial=False, allow_local=allow_local))
+    count = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(webhook_endpoints)
+        .where(webhook_endpoints.c.merchant_id == merchant_id)
+    ).scalar_one()
+    if count >= MAX_ENDPOINTS:
+        raise Conflict(
+            f"a merchant may register at most {MAX_ENDPOINTS} webhook endpoints",
+            errors=[FieldError("url", "max-endpoints", "delete an endpoint first")],
+        )
+    now = utcnow()
+    endpoint_id = conn.execute(
+        webhook_endpoints.insert()
+        .values(
+            merchant_id=merchant_id,
+            url=data["url"],
+            description=data.get("description"),
+            topics=data["topics"],
+            secret_salt=new_secret_salt(),
+            enabled=data.get("enabled", True),
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(webhook_endpoints.c.id)
+    ).scalar_one()
+    return get_endpoint(conn, merchant_id, endpoint_id)
+
+
+def get_endpoint(conn: Connection, merchant_id: int, endpoint_id: int) -> dict[str, Any]:
+    """One of the merchant's endpoints."""
+    return render_endpoint(_endpoint_row(conn, merchant_id, endpoint_id))
+
+
+def endpoint_secret_of(
+    conn: Connection, merchant_id: int, endpoint_id: int, signing_key: str
+) -> str:
+    """The current signing secret (``whsec_...``) of one of the merchant's endpoints."""
+    row = _endpoint_row(conn, merchant_id, endpoint_id)
+    return endpoint_secret(signing_key, row.secret_salt)
+
+
+def list_endpoints(conn: Connection, merchant_id: int, *, after: int = 0, limit: int = 50) -> Page:
+    """The merchant's endpoints in id order."""
+    query = sa.select(webhook_endpoints).where(webhook_endpoints.c.merchant_id == merchant_id)
+    return fetch_page(
+        conn, query, webhook_endpoints.c.id, after=after, limit=limit, render=render_endpoint
+    )
+
+
+def update_endpoint(
+    conn: Connection,
+    merchant_id: int,
+    endpoint_id: int,
+    body: Any,
+    *,
+    allow_local: bool = False,
+) -> dict[str, Any]:
+    """Change the members given: ``url``, ``topics``, ``description``, ``enabled``.
+
+    A disabled endpoint gets no new messages and its pending ones wait (they are sent when
+    it is enabled again); a topic dropped from ``topics`` gets no new messages.
+    """
+    data = validate(body, _schema(partial=True, allow_local=allow_local))
+    row = _endpoint_row(conn, merchant_id, endpoint_id)
+    if data.get("enabled") and not row.enabled:
+        mark_queued(conn)  # the messages it held are due
+    if data:
+        conn.execute(
+            webhook_endpoints.update()
+            .where(
+                webhook_endpoints.c.id == endpoint_id,
+                webhook_endpoints.c.merchant_id == merchant_id,
+            )
+            .values(updated_at=utcnow(), **data)
+        )
+    return get_endpoint(conn, merchant_id, endpoint_id)
+
+
+def _deliveries_of(merchant_id: int, endpoint_id: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        outbox.c.merchant_id == merchant_id,
+        outbox.c.channel == WEBHOOK_CHANNEL,
+        outbox.c.endpoint_id == endpoint_id,
+    )
+
+
+def delete_endpoint(conn: Connection, merchant_id: int, endpoint_id: int) -> dict[str, Any]:
+    """Remove an endpoint with its deliveries (messages not sent yet are dropped; one being
+    sent at this moment may still arrive)."""
+    _endpoint_row(conn, merchant_id, endpoint_id)
+    conn.execute(outbox.delete().where(_deliveries_of(merchant_id, endpoint_id)))
+    conn.execute(
+        webhook_endpoints.delete().where(
+            webhook_endpoints.c.id == endpoint_id,
+            webhook_endpoints.c.merchant_id == merchant_id,
+        )
+    )
+    return {"id": endpoint_id, "deleted": True}
+
+
+def rotate_secret(conn: Connection, merchant_id: int, endpoint_id: int) -> dict[str, Any]:
+    """Give the endpoint a new secret (read it with :func:`endpoint_secret_of`). Messages sent
+    from now on, retries included, are signed with the new secret only."""
+    _endpoint_row(conn, merchant_id, endpoint_id)
+    conn.execute(
+        webhook_endpoints.update()
+        .where(
+            webhook_endpoints.c.id == endpoint_id,
+            webhook_endpoints.c.merchant_id == merchant_id,
+        )
+        .values(secret_salt=new_secret_salt(), updated_at=utcnow())
+    )
+    return get_endpoint(conn, merchant_id, endpoint_id)
+
+
+def render_delivery(row: Any, *, payload: bool = False) -> dict[str, Any]:
+    """The API form of an outbox message of an endpoint."""
+    found = {
+        "id": row.id,
+        "webhookId": row.endpoint_id,
+        "eventId": event_id(row.merchant_id, row.message_key),
+        "topic": row.topic,
+        "status": row.status,
+        "attempts": row.attempts,
+        "nextAttemptAt": iso(row.next_attempt_at) if row.status == "pending" else None,
+        "lastStatus": row.last_status,
+        "lastError": row.last_error,
+        "createdAt": iso(row.created_at),
+        "deliveredAt": iso(row.delivered_at),
+    }
+    if payload:
+        found["payload"] = json.loads(row.payload)
+    return found
+
+
+def list_deliveries(
+    conn: Connection,
+    merchant_id: int,
+    endpoint_id: int,
+    *,
+    after: int = 0,
+    limit: int = 50,
+    status: str | None = None,
+    topic: str | None = None,
+) -> Page:
+    """The endpoint's messages in the order they were queued, optionally of one status or
+    topic."""
+    _endpoint_row(conn, merchant_id, endpoint_id)
+    query = sa.select(outbox).where(_deliveries_of(merchant_id, endpoint_id))
+    if status is not None:
+        query = query.where(outbox.c.status == status)
+    if topic is not None:
+        query = query.where(outbox.c.topic == topic)
+    return fetch_page(conn, query, outbox.c.id, after=after, limit=limit, render=render_delivery)
+
+
+def _delivery_row(conn: Connection, merchant_id: int, endpoint_id: int, delivery_id: int) -> Any:
+    _endpoint_row(conn, merchant_id, endpoint_id)
+    row = conn.execute(
+        sa.select(outbox).where(
+            outbox.c.id == delivery_id, _deliveries_of(merchant_id, endpoint_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound.of("delivery_id", f"delivery {delivery_id} does not exist")
+    return row
+
+
+def get_delivery(
+    conn: Connection, merchant_id: int, endpoint_id: int, delivery_id: int
+) -> dict[str, Any]:
+    """One delivery of the endpoint, with the body it sends."""
+    return render_delivery(_delivery_row(conn, merchant_id, endpoint_id, delivery_id), payload=True)
+
+
+def redeliver(
+    conn: Connection, merchant_id: int, endpoint_id: int, delivery_id: int
+) -> dict[str, Any]:
+    """Send a message again, now: a dead or delivered one goes back to ``pending`` with a new
+    round of tries; a pending one is made due at once."""
+    endpoint = _endpoint_row(conn, merchant_id, endpoint_id)
+    row = _delivery_row(conn, merchant_id, endpoint_id, delivery_id)
+    if not endpoint.enabled:
+        raise Conflict(
+            f"webhook endpoint {endpoint_id} is disabled; enable it to send its messages",
+            errors=[FieldError("webhook_id", "disabled", "the endpoint is disabled")],
+        )
+    now = utcnow()
+    values: dict[str, Any] = {"next_attempt_at": now}
+    if row.status != "pending":
+        values |= {"status": "pending", "attempts": 0, "delivered_at": None, "lease_until": None}
+    conn.execute(
+        outbox.update()
+        .where(outbox.c.id == row.id, _deliveries_of(merchant_id, endpoint_id))
+        .values(**values)
+    )
+    mark_queued(conn)
+    return get_delivery(conn, merchant_id, endpoint_id, delivery_id)
+
+
+def send_test(conn: Connection, merchant_id: int, endpoint_id: int) -> dict[str, Any]:
+    """Queue a :data:`~outbox.TEST_TOPIC` message for the endpoint, whatever its topics."""
+    endpoint = _endpoint_row(conn, merchant_id, endpoint_id)
+    if not endpoint.enabled:
+        raise Conflict(
+            f"webhook endpoint {endpoint_id} is disabled; enable it to test it",
+            errors=[FieldError("webhook_id", "disabled", "the endpoint is disabled")],
+        )
+    message_id = enqueue_test(
+        conn,
+        merchant_id,
+        endpoint_id,
+        data={
+            "webhookId": endpoint_id,
+            "message": "A test message from shoptrace: this endpoint receives webhooks.",
+        },
+        key=f"test:{endpoint_id}:{secrets.token_hex(8)}",
+    )
+    assert message_id is not None  # a fresh key is never taken
+    return get_delivery(conn, merchant_id, endpoint_id, message_id)
+
+
+def enqueue_code_suspicious(
+    conn: Connection,
+    merchant_id: int,
+    *,
+    gtin: str,
+    lot: str | None,
+    serial: str,
+    unit_id: int | None,
+    reason: str,
+    clients: int,
+    base_url: str | None = None,
+) -> int:
+    """Queue the ``code.suspicious`` webhook of a flagged code (once per code and reason)."""
+    uri = None
+    if base_url is not None:
+        try:
+            uri = digital_link.build(base_url, gtin, lot=lot, serial=serial)
+        except ShoptraceError:
+            uri = None
+    data = {
+        "gtin": gtin,
+        "lot": lot,
+        "serial": serial,
+        "uri": uri,
+        "unitId": unit_id,
+        "reason": reason,
+        "clients": clients,
+    }
+    return enqueue_event(
+        conn,
+        merchant_id,
+        topic="code.suspicious",
+        data=data,
+        key=f"code:{gtin}:{serial}:{reason}",
+    )
+
+
+def code_suspicious_receiver(store: Store, *, base_url: str | None = None) -> Callable[..., None]:
+    """A receiver for :data:`~shoptrace.shop_plugin.signals.code_suspicious` that queues the
+    ``code.suspicious`` webhook in a write transaction of its own. Connect it with
+    ``weak=False``; it logs its failures instead of raising, so later receivers still run."""
+
+    def receiver(
+        _sender: Any,
+        *,
+        merchant_id: int,
+        gtin: str,
+        lot: str | None = None,
+        serial: str,
+        unit_id: int | None = None,
+        reason: str,
+        clients: int = 1,
+        **_extra: Any,
+    ) -> None:
+        try:
+            with store.begin() as conn:
+                enqueue_code_suspicious(
+                    conn,
+                    merchant_id,
+                    gtin=gtin,
+                    lot=lot,
+                    serial=serial,
+                    unit_id=unit_id,
+                    reason=reason,
+                    clients=clients,
+                    base_url=base_url,
+                )
+        except Exception:
+            log.exception("could not queue the code.suspicious webhook of %s %s", gtin, serial)
+
+    return receiver
