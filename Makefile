@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,pdf,postgres,redis]'
 	@touch $(STAMP)
 
-## run: the main job (until the demo shop lands: the shoptrace CLI on a sample trace code)
+## run: the main job: the demo shop with shoptrace inside, on embedded SQLite, at
+## http://127.0.0.1:5000 (DEMO_PORT changes the port; data in examples/demo_shop/instance/)
 run: $(STAMP)
-	@$(BIN)/python examples/sample_codes.py out
+	@$(BIN)/python -m examples.demo_shop
 
 ## test: lint, type-check the SDK, then the whole test suite
 test: lint typecheck
