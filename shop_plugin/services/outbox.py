@@ -50,11 +50,10 @@ from shoptrace.shop_plugin.services.retry import (
     BACKOFF_BASE,
     BACKOFF_CAP,
     USER_AGENT,
-    answer_error,
+    Outcome,
     backoff,
-    describe_failure,
     next_delay,
-    retry_after,
+    post,
 )
 from shoptrace.shop_plugin.services.runner import PollingRunner, mark
 from shoptrace.shop_plugin.store.engine import Store
@@ -355,15 +354,7 @@ class _Leased:
     target: Target | None
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    ok: bool
-    status: int | None
-    error: str | None
-    retry_after: float | None = None
-
-
-def _send(session: requests.Session, message: _Leased, target: Target, timeout: float) -> _Outcome:
+def _send(session: requests.Session, message: _Leased, target: Target, timeout: float) -> Outcome:
     body = message.payload.encode("utf-8")
     headers = {
         "Content-Type": "application/json",
@@ -372,26 +363,9 @@ def _send(session: requests.Session, message: _Leased, target: Target, timeout: 
         "ShopTrace-Topic": message.topic,
         **target.headers(body),
     }
-    try:
-        response = session.post(
-            target.url,
-            data=body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        )
-    except requests.RequestException as exc:
-        return _Outcome(False, None, describe_failure(exc, timeout))
-    except Exception as exc:  # a bug or an odd adapter: never let it stop the worker
-        log.exception("outbox message %s: sending failed", message.id)
-        return _Outcome(False, None, describe_failure(exc, timeout))
-    try:
-        if 200 <= response.status_code < 300:
-            return _Outcome(True, response.status_code, None)
-        return _Outcome(False, response.status_code, answer_error(response), retry_after(response))
-    finally:
-        response.close()
+    return post(
+        session, target.url, body, headers, timeout=timeout, what=f"outbox message {message.id}"
+    )
 
 
 def _lease(
@@ -462,7 +436,7 @@ def _lease(
 def _record(
     store: Store,
     message: _Leased,
-    outcome: _Outcome | None,
+    outcome: Outcome | None,
     at: datetime,
     max_attempts: int,
     rng: random.Random | None,
@@ -548,9 +522,7 @@ def deliver_due(
             remaining -= len(chunk)
             for message in chunk:
                 if message.target is None:
-                    outcome: _Outcome | None = _Outcome(
-                        False, None, "the endpoint no longer exists"
-                    )
+                    outcome: Outcome | None = Outcome(False, None, "the endpoint no longer exists")
                     state = _record(store, message, outcome, clock(), 1, rng)
                 elif not message.target.enabled:
                     state = _record(store, message, None, clock(), max_attempts, rng)

@@ -9,8 +9,10 @@ the answer.
 
 from __future__ import annotations
 
+import logging
 import random
 import socket
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
@@ -26,13 +28,17 @@ __all__ = [
     "JITTER",
     "MAX_ERROR",
     "USER_AGENT",
+    "Outcome",
     "answer_error",
     "backoff",
     "clean_text",
     "describe_failure",
     "next_delay",
+    "post",
     "retry_after",
 ]
+
+log = logging.getLogger(__name__)
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_FACTOR = 4
@@ -132,3 +138,42 @@ def answer_error(response: requests.Response) -> str:
         reason += " (redirects are not followed: register the final URL)"
     snippet = clean_text(text)
     return (f"{reason}: {snippet}" if snippet else reason)[:MAX_ERROR]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One try: accepted (2xx) or not, the answer's status (None when none came), the
+    failure in one line, and the delay a 429 or 503 asked for."""
+
+    ok: bool
+    status: int | None
+    error: str | None
+    retry_after: float | None = None
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    what: str,
+) -> Outcome:
+    """POST ``body`` once, redirects not followed, and say how it went. Never raises: a
+    failure of any kind becomes an :class:`Outcome` (``what`` names the message in logs)."""
+    try:
+        response = session.post(
+            url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+        )
+    except requests.RequestException as exc:
+        return Outcome(False, None, describe_failure(exc, timeout))
+    except Exception as exc:  # a bug or an odd adapter: never let it stop the worker
+        log.exception("%s: sending failed", what)
+        return Outcome(False, None, describe_failure(exc, timeout))
+    try:
+        if 200 <= response.status_code < 300:
+            return Outcome(True, response.status_code, None)
+        return Outcome(False, response.status_code, answer_error(response), retry_after(response))
+    finally:
+        response.close()

@@ -50,10 +50,9 @@ from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidI
 from shoptrace.shop_plugin.services.pagination import Page, fetch_page
 from shoptrace.shop_plugin.services.retry import (
     USER_AGENT,
-    answer_error,
-    describe_failure,
+    Outcome,
     next_delay,
-    retry_after,
+    post,
 )
 from shoptrace.shop_plugin.services.runner import PollingRunner, mark
 from shoptrace.shop_plugin.services.sealing import SealError, seal, unseal
@@ -751,14 +750,6 @@ class _Batch:
     body: bytes
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    ok: bool
-    status: int | None
-    error: str | None
-    retry_after: float | None = None
-
-
 def _token(at: datetime, timeout: float) -> datetime:
     """A lease end covering one batch (its request and some margin); random microseconds
     make it this worker's token for recording the outcome."""
@@ -839,7 +830,7 @@ def _target(row: Any) -> str:
 
 def _send(
     http: requests.Session, row: Any, batch: _Batch, auth: dict[str, str], timeout: float
-) -> _Outcome:
+) -> Outcome:
     headers = {
         "Content-Type": "application/ld+json",
         "Accept": "application/json, application/problem+json",
@@ -850,26 +841,9 @@ def _send(
     }
     if row.mode == "capture":
         headers["GS1-Capture-Error-Behaviour"] = "rollback"
-    try:
-        response = http.post(
-            _target(row),
-            data=batch.body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        )
-    except requests.RequestException as exc:
-        return _Outcome(False, None, describe_failure(exc, timeout))
-    except Exception as exc:  # a bug or an odd adapter: never let it stop the worker
-        log.exception("upstream endpoint %s: pushing failed", row.id)
-        return _Outcome(False, None, describe_failure(exc, timeout))
-    try:
-        if 200 <= response.status_code < 300:
-            return _Outcome(True, response.status_code, None)
-        return _Outcome(False, response.status_code, answer_error(response), retry_after(response))
-    finally:
-        response.close()
+    return post(
+        http, _target(row), batch.body, headers, timeout=timeout, what=f"upstream endpoint {row.id}"
+    )
 
 
 def _release(store: Store, endpoint_id: int, token: datetime) -> None:
@@ -887,7 +861,7 @@ def _accepted(
     leased: _Leased,
     cursor: int,
     batch: _Batch,
-    outcome: _Outcome,
+    outcome: Outcome,
     at: datetime,
     token: datetime | None,
 ) -> bool:
@@ -921,7 +895,7 @@ def _failed(
     store: Store,
     leased: _Leased,
     attempts: int,
-    outcome: _Outcome,
+    outcome: Outcome,
     at: datetime,
     max_attempts: int,
     rng: random.Random | None,
@@ -989,7 +963,7 @@ def _push_endpoint(
             _release(store, row.id, leased.token)
             return
         if auth is None:
-            outcome = _Outcome(False, None, problem)
+            outcome = Outcome(False, None, problem)
         else:
             outcome = _send(http, row, batch, auth, timeout)
         at = clock()
