@@ -191,8 +191,10 @@ def _verification_lines(v: Mapping[str, Any], lang: Lang) -> tuple[str, ...]:
     if first := _text(v.get("firstCheckedAt")):
         lines.append(i18n.t("ui.first_checked", lang, date=i18n.format_date(first, lang)))
     count = v.get("checkCount")
-    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+    if isinstance(count, int) and not isinstance(count, bool) and count > 0:
         lines.append(i18n.t("ui.checked_times", lang, count=count))
+    elif count == 0 and not isinstance(count, bool):
+        lines.append(i18n.t("ui.checked_first", lang))
     shop = _text(v.get("soldBy"))
     sold_at = _text(v.get("soldAt"))
     day = i18n.format_date(sold_at, lang) if sold_at else None

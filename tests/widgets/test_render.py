@@ -390,3 +390,14 @@ def test_rendering_needs_neither_flask_nor_the_shop_plugin() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("lang", "first"), [("en", "First check of this code"), ("zh-CN", "该追溯码为首次查询")]
+)
+def test_a_code_never_checked_before_says_so_instead_of_zero_times(lang: str, first: str) -> None:
+    trace = unit_trace(lang)
+    trace["verification"]["checkCount"] = 0
+    page = render_trace_page(trace, lang=lang)
+    assert first in page
+    assert "Checked 0" not in page and "查询 0 次" not in page
