@@ -15,14 +15,15 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import run_simple
 
-from examples.demo_shop.app import SEEDED_KEY, create_app, port, setup_of
+from examples.demo_shop.app import SEEDED_KEY, create_app, login_of, port, setup_of
 from examples.demo_shop.db import EXTENSION_KEY, Shop, products, recalls, stock_units
 from examples.demo_shop.seed import anchor_day, recalled_lot
 from shoptrace.sdk import digital_link
 
 
 def where_to_click(app: Flask) -> str:
-    """The lines printed at start: the shop, a product, a trace page, the recall, the key."""
+    """The lines printed at start: the shop, a product, a trace page, the recall, the
+    merchant admin with its sign-in, the API key."""
     base = app.config["DEMO_BASE_URL"]
     trace = app.config["SHOPTRACE_PUBLIC_BASE_URL"].rstrip("/")
     shop: Shop = app.extensions[EXTENSION_KEY]
@@ -37,6 +38,7 @@ def where_to_click(app: Flask) -> str:
         ).first()
     product, lot = recalled_lot(anchor_day(app))
     setup = setup_of(app)
+    login = login_of(app)
     seeded = app.extensions.get(SEEDED_KEY) or {}
     lines = [
         "",
@@ -55,6 +57,8 @@ def where_to_click(app: Flask) -> str:
     lines += [
         f"  The recalled lot / 召回批次      {trace}/01/{product.gtin}/10/{lot}",
         f"  My orders / 我的订单             {base}/orders  (sign in as demo@example.com)",
+        f"  Merchant admin / 商家后台        {trace}/admin/"
+        f"  (user {login.email}, password {login.password})",
         f"  Merchant API / 商家接口          {trace}/api/v1/openapi.json",
     ]
     if setup.api_key:

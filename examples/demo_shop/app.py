@@ -19,24 +19,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, render_template, request, session
+from flask import Flask, abort, render_template, request, send_from_directory, session
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.exceptions import HTTPException
 
-from examples.demo_shop import cart, catalogue, i18n, orders, sales, tracing
+from examples.demo_shop import cart, catalogue, i18n, merchant, orders, sales, tracing
 from examples.demo_shop.db import EXTENSION_KEY, Shop, open_shop
 from examples.demo_shop.seed import MerchantSetup, prepare_merchant, seed
 from shoptrace.shop_plugin.config import from_environ
 from shoptrace.shop_plugin.signals import recall_created
 from shoptrace.widgets.render import templates_path
 
-__all__ = ["DEFAULT_PORT", "create_app", "csrf_token", "default_instance_path", "setup_of"]
+__all__ = [
+    "DEFAULT_PORT",
+    "create_app",
+    "csrf_token",
+    "default_instance_path",
+    "login_of",
+    "setup_of",
+]
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PORT = 5000
 SECRET_FILE = "demo-shop-secret.key"
 SETUP_KEY = "demo_shop.setup"
 SEEDED_KEY = "demo_shop.seeded"
+LOGIN_KEY = "demo_shop.merchant_login"
 
 
 def default_instance_path() -> Path:
@@ -100,16 +108,20 @@ def create_app(instance_path: str | os.PathLike[str] | None = None, **config: An
     )
     app.config[tracing.MERCHANT_KEY] = setup.merchant_id
     app.config.setdefault("SHOPTRACE_SHOP_MERCHANT", setup.merchant_id)
+    # The merchant admin (/trace/admin): strangers go to the shop's merchant sign-in, and
+    # merchant.admin_merchant (registered with @shoptrace.admin_auth) says who is signed in.
+    app.config.setdefault("SHOPTRACE_ADMIN_LOGIN_URL", merchant.LOGIN_PATH)
     tracing.shoptrace.init_app(app)
 
     shop = open_shop(instance)
     app.extensions[EXTENSION_KEY] = shop
     app.extensions[SETUP_KEY] = setup
+    app.extensions[LOGIN_KEY] = merchant.prepare_login(shop, instance, setup.merchant_id)
     # Templates: the shop's own, then shoptrace's (for its Jinja2 macros).
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(str(HERE / "templates")), FileSystemLoader(str(templates_path()))]
     )
-    for module in (catalogue, cart, orders):
+    for module in (catalogue, cart, orders, merchant):
         app.register_blueprint(module.blueprint)
     _wire_requests(app)
     _follow_recalls(app, shop)
@@ -122,6 +134,12 @@ def setup_of(app: Flask) -> MerchantSetup:
     """The demo merchant (and its API key, on the start that created it)."""
     setup: MerchantSetup = app.extensions[SETUP_KEY]
     return setup
+
+
+def login_of(app: Flask) -> merchant.MerchantLogin:
+    """The demo merchant's account for the admin: e-mail and password."""
+    login: merchant.MerchantLogin = app.extensions[LOGIN_KEY]
+    return login
 
 
 def csrf_token() -> str:
@@ -161,6 +179,13 @@ def _wire_requests(app: Flask) -> None:
                 response.headers["Content-Language"] = i18n.current_lang()
         return response
 
+    @app.get("/favicon.ico")
+    def _favicon() -> Any:
+        # Pages without an icon link (shoptrace's trace pages and admin) ask for this one.
+        return send_from_directory(
+            HERE / "static" / "img", "logo.svg", mimetype="image/svg+xml", max_age=86400
+        )
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         lang = i18n.current_lang()
@@ -173,6 +198,7 @@ def _wire_requests(app: Flask) -> None:
             "trace_base": tracing.base_url(),
             "money": money,
             "customer_email": session.get("email"),
+            "admin_url": merchant.admin_url(lang),
         }
 
     # The <noscript> links of the badges point at the same service as the widget.

@@ -1,4 +1,5 @@
-"""The shop's own tables (products with price and stock, customers, orders, unit stock).
+"""The shop's own tables (products with price and stock, customers, orders, unit stock,
+the staff who may use the merchant admin).
 
 They live in ``demo_shop.db`` in the app's instance folder, apart from the trace store
 (``shoptrace.db`` beside it): a real shop keeps its catalogue and orders in its own database
@@ -21,6 +22,7 @@ __all__ = [
     "Shop",
     "customers",
     "get_meta",
+    "merchant_users",
     "metadata",
     "now",
     "open_shop",
@@ -149,6 +151,18 @@ recalls = sa.Table(
     sa.Column("reason_en", sa.Text()),
     sa.Column("created_at", sa.DateTime(), nullable=False),
     sa.UniqueConstraint("gtin", "lot"),
+)
+
+merchant_users = sa.Table(
+    "merchant_users",
+    metadata,
+    # The shop's staff who may use the merchant admin (/trace/admin): the admin auth callback
+    # answers with ``merchant_id`` for a signed-in one. Passwords are werkzeug hashes.
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("email", sa.String(200), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("merchant_id", sa.Integer(), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
 )
 
 

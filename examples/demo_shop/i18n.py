@@ -25,6 +25,7 @@ _PHRASES: dict[str, tuple[str, str]] = {
     "nav.cart": ("Cart", "购物车"),
     "nav.orders": ("My orders", "我的订单"),
     "nav.language": ("Language", "语言"),
+    "nav.admin": ("Merchant admin", "商家后台"),
     "home.title": ("Traceable goods, from the farm to your door", "可追溯好物，从产地到您家"),
     "home.lead": (
         "Every tin, jar, bag and can here carries its story: where it was grown, who made "
@@ -222,6 +223,25 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "没有使用该邮箱下的订单。",
     ),
     "orders.items": ("{count} items", "{count} 件商品"),
+    "merchant.title": ("Merchant sign-in", "商家登录"),
+    "merchant.intro": (
+        "Sign in to the merchant admin: issue trace codes, print labels, follow orders and "
+        "recall lots.",
+        "登录商家后台：发放追溯码、打印标签、跟踪订单、召回批次。",
+    ),
+    "merchant.hint": (
+        "Demo account: merchant@example.com. Its password is printed in the terminal where "
+        "the shop started (make run), and kept in the shop's instance folder.",
+        "演示账号：merchant@example.com。密码显示在启动网店（make run）的终端中，"
+        "也保存在网店的 instance 文件夹里。",
+    ),
+    "merchant.password": ("Password", "密码"),
+    "merchant.signin": ("Sign in", "登录"),
+    "merchant.failed": ("Wrong e-mail or password.", "邮箱或密码错误。"),
+    "merchant.signed_in": ("Signed in as {email}", "当前商家账号：{email}"),
+    "merchant.open_admin": ("Open the merchant admin", "进入商家后台"),
+    "merchant.signout": ("Sign out", "退出登录"),
+    "merchant.signed_out": ("You are signed out of the merchant admin.", "已退出商家后台。"),
     "report.title": ("Inspection report {number}", "检验报告 {number}"),
     "report.issuer": ("Issued by", "检验机构"),
     "report.date": ("Date", "检验日期"),
