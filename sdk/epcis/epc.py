@@ -22,7 +22,9 @@ from typing import Final
 
 from shoptrace.sdk import digital_link
 from shoptrace.sdk.errors import InvalidDigitalLink, ShoptraceError
+from shoptrace.sdk.gs1.ai_table import AI_TABLE, DL_PATH_SEQUENCES
 from shoptrace.sdk.gs1.check_digits import check_digit
+from shoptrace.sdk.gs1.values import association_problem, value_problem
 
 CANONICAL_STEM: Final = "https://id.gs1.org"
 
@@ -515,7 +517,41 @@ _MISSING: Final = object()
 _CLASSIFY_CACHE: dict[str, EPCInfo | None] = {}
 
 
+# The common case again, for classification: a unit's Digital Link with no query, fragment
+# or percent-escape. It passes exactly the checks digital_link.parse makes of such a URI (the
+# same character sets, value checks, qualifier order and AI associations), without the
+# parser's general machinery; anything else goes through the parser.
+_FAST_DL_SGTIN = re.compile(
+    r"(?:https|HTTPS|http|HTTP)://[^/]+(?:/[^?#%]*)?/01/([0-9]{14})"
+    r"(?:/22/([^/?#%]+))?(?:/10/([^/?#%]+))?/21/([^/?#%]+)"
+)
+
+
+def _is_plain_sgtin_dl(uri: str) -> bool:
+    """True when ``digital_link.parse(uri)`` returns a GTIN with a serial (AI 21)."""
+    match = _FAST_DL_SGTIN.fullmatch(uri)
+    if match is None or not digital_link._URI_CHARS.issuperset(uri):
+        return False
+    rest = uri[uri.index("//") + 2 :]
+    if not digital_link._BAD_DOMAIN_CHARS.isdisjoint(rest[: rest.index("/")]):
+        return False
+    gtin, cpv, lot, serial = match.groups()
+    pairs = [("01", gtin)]
+    if cpv is not None:
+        pairs.append(("22", cpv))
+    if lot is not None:
+        pairs.append(("10", lot))
+    pairs.append(("21", serial))
+    for ai, value in pairs:
+        if value_problem(AI_TABLE[ai], value):
+            return False
+    ais = tuple(ai for ai, _ in pairs)
+    return ais in DL_PATH_SEQUENCES and association_problem(ais) is None
+
+
 def _classify_dl(uri: str) -> EPCInfo | None:
+    if _is_plain_sgtin_dl(uri):
+        return EPCInfo("sgtin", "instance", "dl")
     try:
         link = digital_link.parse(uri)
     except InvalidDigitalLink:
@@ -719,6 +755,13 @@ def to_canonical_dl(uri_or_urn: str) -> str:
     if not isinstance(uri_or_urn, str):
         raise EPCError(f"identifier must be a string, not {type(uri_or_urn).__name__}", rule="type")
     return _canonical(uri_or_urn)
+
+
+def clear_caches() -> None:
+    """Forget the cached classifications and canonical forms (for measurements that must
+    start cold, as a server meeting new identifiers does)."""
+    _CLASSIFY_CACHE.clear()
+    _HASH_CACHE.clear()
 
 
 def try_canonical_dl(value: str) -> str | None:

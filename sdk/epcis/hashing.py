@@ -252,12 +252,17 @@ def _utc_millis(text: str, field: str) -> str:
         millis = int(frac[:3].ljust(3, "0"))
         if len(frac) > 3 and frac[3] >= "5":
             millis += 1
-    if not zulu:
-        offset = timedelta(hours=int(off_h), minutes=int(off_m))
-        moment = moment - offset if sign == "+" else moment + offset
-    if millis == 1000:
-        moment += timedelta(seconds=1)
-        millis = 0
+    try:
+        if not zulu:
+            offset = timedelta(hours=int(off_h), minutes=int(off_m))
+            moment = moment - offset if sign == "+" else moment + offset
+        if millis == 1000:
+            moment += timedelta(seconds=1)
+            millis = 0
+    except OverflowError:
+        raise _fail(
+            field, f"{text!r} in UTC falls outside the years 1 to 9999", "dateTimeStamp"
+        ) from None
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
 
 
@@ -500,16 +505,30 @@ def _field(ctx: _Context, name: str, kind: int, arg: Any, value: object, where: 
     if kind == _LIST:
         item_name, item_kind, item_arg = arg
         items = value if isinstance(value, list) else [value]
-        for i, item in enumerate(items):
-            if item is None:
-                continue
-            if item_kind == _VAL and item.__class__ is str:
-                text = _vocab_value(ctx, item, item_arg, where)
-                part = item_name + "=" + text if text else ""
-            else:
-                part = _field(ctx, item_name, item_kind, item_arg, item, f"{where}[{i}]")
-            if part:
-                parts.append(part)
+        if item_kind == _VAL and item_arg is None:  # EPC lists: cached values, no pointers
+            known = ctx.cache
+            label = item_name + "="
+            for i, item in enumerate(items):
+                if item.__class__ is str:
+                    hit = known.get(item)
+                    text = ctx.value(item, where) if hit is None else hit
+                    if text:
+                        parts.append(label + text)
+                elif item is not None:
+                    part = _field(ctx, item_name, item_kind, item_arg, item, f"{where}[{i}]")
+                    if part:
+                        parts.append(part)
+        else:
+            for i, item in enumerate(items):
+                if item is None:
+                    continue
+                if item_kind == _VAL and item.__class__ is str:
+                    text = _vocab_value(ctx, item, item_arg, where)
+                    part = item_name + "=" + text if text else ""
+                else:
+                    part = _field(ctx, item_name, item_kind, item_arg, item, f"{where}[{i}]")
+                if part:
+                    parts.append(part)
         if not parts:
             return ""
         parts.sort()

@@ -340,7 +340,12 @@ def _epc_list(value: Any, p: str, w: _Walk) -> None:
     if not isinstance(value, list | tuple):
         w.bad(p, f"{_name(p)} must be an array of EPCs, got {_show(value)}")
         return
+    known = w.epcs
     for i, epc in enumerate(value):
+        if isinstance(epc, str):
+            found = known.get(epc)
+            if found is not None and found[0] == "instance":
+                continue  # seen before in this walk: no pointer to build
         _epc(epc, f"{p}/{i}", w, "instance")
     if len(value) > 1 and len(set(map(str, value))) != len(value):
         seen: set[str] = set()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ _TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))"
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
 
 
 @dataclass(slots=True)
@@ -194,7 +196,7 @@ def epc_rows(event: Mapping[str, Any]) -> list[tuple[str, str]]:
         if isinstance(values, list):
             for value in values:
                 if isinstance(value, str):
-                    rows[(canonical_epc(value), role)] = None
+                    rows[(try_canonical_dl(value) or value, role)] = None
     for name, role in QUANTITY_FIELDS:
         values = event.get(name)
         if isinstance(values, list):
@@ -234,7 +236,7 @@ def _limits(item: Prepared) -> list[Problem]:
             problems.append((pointer, f"longer than {MAX_KEY_LENGTH} characters"))
     if len(item.event_type) > 200:
         problems.append(("/type", "an extension event type is longer than 200 characters"))
-    if item.epcs and max(len(epc) for epc, _ in item.epcs) > MAX_KEY_LENGTH:
+    if item.epcs and max(map(len, dict(item.epcs))) > MAX_KEY_LENGTH:
         problems.append(("", f"an EPC is longer than {MAX_KEY_LENGTH} characters"))
     return problems
 
@@ -357,8 +359,15 @@ def _document_text(item: Prepared, event_id: str, record_time: str) -> str:
     re-encoded when it carries either already (or was not given as text)."""
     event = item.event
     if item.text is not None and "eventID" not in event and "recordTime" not in event:
-        head = json.dumps({"eventID": event_id, "recordTime": record_time})
-        return head[:-1] + "," + item.text.lstrip()[1:]
+        # json.dumps({"eventID": event_id, "recordTime": record_time})[:-1], spelt out
+        return (
+            '{"eventID": '
+            + _json_string(event_id)
+            + ', "recordTime": '
+            + _json_string(record_time)
+            + ","
+            + item.text.lstrip()[1:]
+        )
     body = dict(event)
     body["eventID"] = event_id
     body["recordTime"] = record_time
@@ -388,9 +397,12 @@ def store_events(
     result = Stored()
     moves: dict[str, list[tuple[str, str]]] = {}
     head = chain.lock(conn, merchant_id)
+    seq, chain_hash = head.seq, head.hash
+    sha256 = hashlib.sha256
     seen_hashes: dict[str, str] = {}
     seen_ids: dict[str, str] = {}
-    vocabulary: set[tuple[str, str]] = set()
+    # (eventType, bizStep, disposition, readPoint, bizLocation) of the stored events
+    values: set[tuple[str, str | None, str | None, str | None, str | None]] = set()
     writer = _Writer(conn, moment)
     for batch in _batches(prepared, CHUNK):
         stored_hashes, stored_ids = _stored(conn, merchant_id, batch)
@@ -412,14 +424,15 @@ def store_events(
                 continue
             seen_hashes[hash_id] = event_id
             seen_ids[event_id] = hash_id
-            head = head.extend(hash_id)
+            seq += 1
+            chain_hash = sha256((chain_hash + hash_id).encode("utf-8")).hexdigest()  # chain.link
             event_rows.append(
                 (
                     merchant_id,
-                    head.seq,
+                    seq,
                     event_id,
                     hash_id,
-                    head.hash,
+                    chain_hash,
                     item.event_type,
                     writer.time(item.event_time),
                     writer.record_time,
@@ -433,27 +446,48 @@ def store_events(
                     _document_text(item, event_id, shown),
                 )
             )
-            epc_rows_.extend((merchant_id, epc, head.seq, role) for epc, role in item.epcs)
+            epc_rows_ += [(merchant_id, epc, seq, role) for epc, role in item.epcs]
             _unit_moves(item, moves)
-            vocabulary.add(("eventType", item.event_type))
-            for kind, value in (
-                ("bizStep", item.biz_step),
-                ("disposition", item.disposition),
-                ("readPoint", item.read_point),
-                ("bizLocation", item.biz_location),
-            ):
-                if value is not None:
-                    vocabulary.add((kind, value))
+            values.add(
+                (
+                    item.event_type,
+                    item.biz_step,
+                    item.disposition,
+                    item.read_point,
+                    item.biz_location,
+                )
+            )
             result.event_ids.append(event_id)
             result.stored += 1
         writer.write(events, EVENT_COLUMNS, event_rows)
-        epc_rows_.sort(key=lambda row: row[1])
+        epc_rows_.sort(key=_EPC_KEY)
         writer.write(event_epcs, EPC_COLUMNS, epc_rows_)
     if result.stored:
-        chain.save(conn, merchant_id, head)
-        _add_vocabulary(conn, merchant_id, vocabulary)
+        chain.save(conn, merchant_id, chain.Head(seq, chain_hash))
+        _add_vocabulary(conn, merchant_id, _vocabulary(values))
         _move_units(conn, merchant_id, moves)
     return result
+
+
+_EPC_KEY = operator.itemgetter(1)
+
+
+def _vocabulary(
+    values: set[tuple[str, str | None, str | None, str | None, str | None]],
+) -> set[tuple[str, str]]:
+    """``(kind, value)`` of every value the stored events use."""
+    vocabulary: set[tuple[str, str]] = set()
+    for event_type, biz_step, disposition, read_point, biz_location in values:
+        vocabulary.add(("eventType", event_type))
+        for kind, value in (
+            ("bizStep", biz_step),
+            ("disposition", disposition),
+            ("readPoint", read_point),
+            ("bizLocation", biz_location),
+        ):
+            if value is not None:
+                vocabulary.add((kind, value))
+    return vocabulary
 
 
 _UNIT_STEM = "https://id.gs1.org/01/"
@@ -490,22 +524,59 @@ def _unit_moves(item: Prepared, moves: dict[str, list[tuple[str, str]]]) -> None
 def _move_units(
     conn: Connection, merchant_id: int, moves: dict[str, list[tuple[str, str]]]
 ) -> None:
-    """Set the status of the merchant's units that stored events commissioned or packed."""
+    """Set the status of the merchant's units that stored events commissioned or packed.
+
+    Each status in turn (in the order the events first asked for it), every unit named for it
+    moves when its status is one the rule moves from. Only the merchant's units that exist
+    are updated, found first with a few indexed lookups: a capture mostly names units the
+    merchant never issued here, and an UPDATE per named unit would cost more than the capture.
+    """
+    wanted = {pair for pairs in moves.values() for pair in pairs}
+    if not wanted:
+        return
+    present = _present_units(conn, merchant_id, wanted)
+    if not present:
+        return
     sources = {rule[1]: rule[2] for rule in UNIT_MOVES.values()}
     for status, pairs in moves.items():
-        if not pairs:
-            continue
-        statement = (
-            units.update()
-            .where(
-                units.c.gtin == sa.bindparam("g"),
-                units.c.serial == sa.bindparam("s"),
-                units.c.merchant_id == merchant_id,
-                sa.or_(*(units.c.status == source for source in sources[status])),
+        ids = sorted({present[pair] for pair in pairs if pair in present})
+        for start in range(0, len(ids), _IN_LIMIT):
+            conn.execute(
+                units.update()
+                .where(
+                    units.c.id.in_(ids[start : start + _IN_LIMIT]),
+                    units.c.merchant_id == merchant_id,
+                    sa.or_(*(units.c.status == source for source in sources[status])),
+                )
+                .values(status=status)
             )
-            .values(status=status)
-        )
-        conn.execute(statement, [{"g": gtin, "s": serial} for gtin, serial in pairs])
+
+
+_IN_LIMIT = 500
+"""Values in one ``IN (...)`` list."""
+
+
+def _present_units(
+    conn: Connection, merchant_id: int, pairs: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The ids of the merchant's units among ``(gtin, serial)`` pairs."""
+    by_gtin: dict[str, list[str]] = {}
+    for gtin, serial in pairs:
+        by_gtin.setdefault(gtin, []).append(serial)
+    found: dict[tuple[str, str], int] = {}
+    for gtin, serials in by_gtin.items():
+        serials.sort()
+        for start in range(0, len(serials), _IN_LIMIT):
+            rows = conn.execute(
+                sa.select(units.c.id, units.c.serial).where(
+                    units.c.gtin == gtin,
+                    units.c.serial.in_(serials[start : start + _IN_LIMIT]),
+                    units.c.merchant_id == merchant_id,
+                )
+            )
+            for row in rows:
+                found[(gtin, row.serial)] = int(row.id)
+    return found
 
 
 def _batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
