@@ -242,3 +242,12 @@ def test_the_binding_wants_an_api_key(api: Api) -> None:
     assert response.status_code == 401
     assert response.get_json()["type"] == "epcisException:SecurityException"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_event_time_outside_the_calendar_in_utc_is_a_problem_not_a_500(api: Api) -> None:
+    event = ev.commission([unit_uri("EDGE1")], event_time=at(0))
+    event["eventTime"] = "9999-12-31T23:59:59-05:00"
+    response = capture(api, document([event]))
+    assert response.status_code == 400, response.get_json()
+    body = response.get_json()
+    assert any("/eventList/0" in e["field"] and "9999" in e["detail"] for e in body["errors"]), body

@@ -663,3 +663,13 @@ def test_only_typed_errors_escape(fields: dict[str, Any], kind: object) -> None:
         assert exc.field
     else:
         assert text.startswith("eventType=ObjectEvent")
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"])
+def test_times_that_leave_the_calendar_in_utc_are_hash_errors(moment: str) -> None:
+    from shoptrace.sdk.epcis import events as ev
+
+    event = ev.commission(["urn:epc:id:sgtin:9506000.013435.A1"])
+    event["eventTime"] = moment
+    with pytest.raises(EPCISHashError, match="outside the years 1 to 9999"):
+        event_hash(event)
