@@ -586,6 +586,7 @@ class OutboxRunner(PollingRunner):
                     setattr(total, name, getattr(total, name) + getattr(report, name))
                 if report.leased < self.batch:
                     break
+            self.report_success()
         except Exception:
-            log.exception("outbox runner: delivery failed; retrying at the next poll")
+            self.report_failure(log, "outbox runner: delivery failed; retrying at the next poll")
         return total

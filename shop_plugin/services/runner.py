@@ -10,7 +10,9 @@ after every commit of a transaction that :func:`mark` marked.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import threading
 from typing import Any
 
@@ -29,6 +31,11 @@ def mark(conn: Connection, key: str) -> None:
     conn.info[key] = True
 
 
+def _one_line(exc: BaseException | None) -> str:
+    text = f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
+    return text.splitlines()[0][:200] if text else "error"
+
+
 class PollingRunner:
     """Calls :meth:`run_once` from a daemon thread of this process: every ``interval``
     seconds, and at once after :meth:`nudge`. Subclasses say what one round does."""
@@ -45,6 +52,19 @@ class PollingRunner:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._stop = False
+        self._failing = False
+
+    def report_failure(self, logger: logging.Logger, message: str) -> None:
+        """Log the exception being handled: with its traceback the first time, then one line
+        per poll until a round succeeds (a database that is gone stays quiet)."""
+        if self._failing:
+            logger.warning("%s (%s)", message, _one_line(sys.exc_info()[1]))
+        else:
+            logger.exception(message)
+        self._failing = True
+
+    def report_success(self) -> None:
+        self._failing = False
 
     @property
     def running(self) -> bool:

@@ -1071,6 +1071,7 @@ class SyncRunner(PollingRunner):
                 total.add(report)
                 if not report.batches:
                     break
+            self.report_success()
         except Exception:
-            log.exception("sync runner: pushing failed; retrying at the next poll")
+            self.report_failure(log, "sync runner: pushing failed; retrying at the next poll")
         return total

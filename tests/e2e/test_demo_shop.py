@@ -72,6 +72,7 @@ def _config(request: pytest.FixtureRequest, backend: str) -> dict[str, Any]:
         "TESTING": True,
         "DEMO_BASE_URL": BASE,
         "SHOPTRACE_OUTBOX_RUNNER": "off",
+        "SHOPTRACE_SYNC_RUNNER": "off",
         "SHOPTRACE_SCAN_RECORDING": "off",
         "SHOPTRACE_SIGNING_KEY": SIGNING_KEY,
     }
@@ -753,7 +754,11 @@ def test_a_recall_from_the_merchant_api_holds_the_shops_stock(demo: Demo) -> Non
 def test_the_codes_follow_the_shops_address(tmp_path: Path) -> None:
     """Codes and QR codes are built from DEMO_BASE_URL when shown, so serving the shop on
     another address (a phone on the same network) changes them all."""
-    config = {"SHOPTRACE_OUTBOX_RUNNER": "off", "SHOPTRACE_SCAN_RECORDING": "off"}
+    config = {
+        "SHOPTRACE_OUTBOX_RUNNER": "off",
+        "SHOPTRACE_SYNC_RUNNER": "off",
+        "SHOPTRACE_SCAN_RECORDING": "off",
+    }
     first = create_app(tmp_path / "instance", DEMO_BASE_URL=BASE, **config)
     again = create_app(tmp_path / "instance", DEMO_BASE_URL="http://192.168.1.20:5000", **config)
     try:

@@ -5,6 +5,7 @@ endpoints, the in-process runner and the ``code.suspicious`` webhook of flagged 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import socket
 import threading
@@ -563,3 +564,34 @@ def test_a_body_is_json_with_the_event_envelope(store: Store, api: Api) -> None:
         enqueue_event(
             conn, api.merchant_id, topic="recall.created", data={"x": object()}, key="bad"
         )
+
+
+def test_a_runner_that_keeps_failing_logs_one_traceback_then_one_line_per_poll(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from shoptrace.shop_plugin.services.runner import PollingRunner
+
+    class Broken(PollingRunner):
+        def __init__(self) -> None:
+            super().__init__(None, interval=1)  # type: ignore[arg-type]
+            self.calls = 0
+
+        def run_once(self, session: Any = None) -> None:
+            self.calls += 1
+            try:
+                if self.calls in (1, 2, 4):
+                    raise RuntimeError(f"database gone {self.calls}\nsecond line")
+                self.report_success()
+            except RuntimeError:
+                self.report_failure(logging.getLogger("test.runner"), "round failed")
+
+    runner = Broken()
+    with caplog.at_level(logging.WARNING, logger="test.runner"):
+        for _ in range(4):
+            runner.run_once()
+    records = [(r.levelname, r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert records == [
+        ("ERROR", "round failed", True),
+        ("WARNING", "round failed (RuntimeError: database gone 2)", False),
+        ("ERROR", "round failed", True),  # after a good round, a new failure is explained again
+    ]
