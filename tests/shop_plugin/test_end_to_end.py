@@ -17,8 +17,8 @@ from shoptrace.shop_plugin import signals
 from shoptrace.shop_plugin.services.outbox import deliver_due
 from tests.shop_plugin.epcis_helpers import capture, document
 from tests.shop_plugin.helpers import GTIN, SIGNING_KEY, Api
+from tests.shop_plugin.receiver import Receiver
 from tests.shop_plugin.resolver_helpers import flush_scans
-from tests.shop_plugin.test_outbox import Receiver
 
 REASON = {"zh-CN": "微生物超标", "en": "Microbial contamination"}
 

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,59 +36,8 @@ from shoptrace.shop_plugin.services.outbox import (
 from shoptrace.shop_plugin.store.engine import Store
 from shoptrace.shop_plugin.store.tables import outbox
 from tests.shop_plugin.helpers import SIGNING_KEY, Api, add_merchant, make_app
+from tests.shop_plugin.receiver import Receiver
 from tests.shop_plugin.resolver_helpers import flush_scans, forged, make_shop
-
-
-class Receiver:
-    """A local HTTP server that records each request and answers with the next status of
-    ``statuses`` (200 once they run out)."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
-        self.delay = 0.0
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                with receiver._lock:
-                    receiver.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body}
-                    )
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                answer = b"nope" if status >= 300 else b"ok"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/shoptrace"
-
-    def wait(self, count: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.requests) >= count, f"got {len(self.requests)} of {count} requests"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

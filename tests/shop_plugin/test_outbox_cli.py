@@ -16,7 +16,7 @@ from shoptrace.shop_plugin.services.outbox import enqueue_event
 from shoptrace.shop_plugin.store.engine import Store
 from shoptrace.shop_plugin.store.tables import outbox
 from tests.shop_plugin.helpers import SIGNING_KEY, Api
-from tests.shop_plugin.test_outbox import Receiver
+from tests.shop_plugin.receiver import Receiver
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -35,77 +34,14 @@ from shoptrace.shop_plugin.store.engine import Store
 from shoptrace.shop_plugin.store.tables import events, upstream_endpoints
 from tests.shop_plugin.epcis_helpers import at, capture, document, unit_uri
 from tests.shop_plugin.helpers import GTIN, SIGNING_KEY, Api, add_merchant, make_app
+from tests.shop_plugin.receiver import Receiver
 
 TOKEN = "upstream-token-ABC123"
 
 
-class Receiver:
-    """A local EPCIS capture interface: records each request, answers with the next status
-    of ``statuses`` (202 once they run out), and keeps the events of accepted documents."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.accepted: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
-        self.delay = 0.0
-        self.on_request: Any = None
-        """Called (in the server's thread) before each answer."""
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                if receiver.on_request is not None:
-                    receiver.on_request()
-                with receiver._lock:
-                    status = receiver.statuses.pop(0) if receiver.statuses else 202
-                    receiver.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body}
-                    )
-                    if status < 300:
-                        receiver.accepted.extend(json.loads(body)["epcisBody"]["eventList"])
-                answer = b'{"success": true}' if status < 300 else b"platform down"
-                self.send_response(status)
-                if status == 503:
-                    self.send_header("Retry-After", "60")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/epcis"
-
-    def documents(self) -> list[dict[str, Any]]:
-        return [json.loads(r["body"]) for r in self.requests]
-
-    def wait(self, count: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.accepted) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.accepted) >= count, f"got {len(self.accepted)} of {count} events"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
+    server = Receiver(path="/epcis", default=202, refusal=b"platform down")
     yield server
     server.close()
 
@@ -637,7 +573,7 @@ def test_the_thread_runner_pushes_new_endpoints_at_once(
         ids = _events(api, 3)
         assert runner.running  # the first request started it
         _upstream(api, receiver.url)  # the commit wakes it
-        receiver.wait(3)
+        receiver.wait_events(3)
         assert [e["eventID"] for e in receiver.accepted] == ids
     finally:
         runner.stop()

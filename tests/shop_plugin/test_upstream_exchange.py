@@ -28,7 +28,7 @@ from shoptrace.shop_plugin.store.engine import Store
 from shoptrace.shop_plugin.store.tables import events, upstream_endpoints
 from tests.shop_plugin.epcis_helpers import EPCIS, at, capture, document, supply_chain, unit_uri
 from tests.shop_plugin.helpers import SIGNING_KEY, Api, add_merchant
-from tests.shop_plugin.test_upstream import Receiver
+from tests.shop_plugin.receiver import Receiver
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def store(app: Flask) -> Store:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
+    server = Receiver(path="/epcis", default=202, refusal=b"platform down")
     yield server
     server.close()
 
