@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from shoptrace.sdk.epcis.validate import document_problems, event_problems
 from shoptrace.shop_plugin.services.clock import iso, utcnow
 from shoptrace.shop_plugin.services.epcis_reader import DocumentReader, MalformedDocument
-from shoptrace.shop_plugin.services.errors import NotFound, ServiceError
+from shoptrace.shop_plugin.services.errors import ServiceError
 from shoptrace.shop_plugin.services.event_store import (
     CHUNK,
     Prepared,
@@ -37,6 +37,7 @@ from shoptrace.shop_plugin.services.event_store import (
     store_events,
 )
 from shoptrace.shop_plugin.services.pagination import Page, fetch_page
+from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.store.tables import CAPTURE_ERROR_BEHAVIOURS, capture_jobs, events
 
 __all__ = [
@@ -115,14 +116,9 @@ def render_job(row: Any) -> dict[str, Any]:
 
 
 def _job_row(conn: Connection, merchant_id: int, capture_id: int) -> Any:
-    row = conn.execute(
-        sa.select(capture_jobs).where(
-            capture_jobs.c.id == capture_id, capture_jobs.c.merchant_id == merchant_id
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound.of("captureID", f"capture job {capture_id} does not exist")
-    return row
+    return owned_row(
+        conn, capture_jobs, merchant_id, capture_id, field="captureID", what="capture job"
+    )
 
 
 def get_job(conn: Connection, merchant_id: int, capture_id: int) -> dict[str, Any]:

@@ -29,8 +29,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shoptrace.shop_plugin.services.clock import iso, utcnow
-from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput
 from shoptrace.shop_plugin.services.pagination import Page, fetch_page
+from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.services.sealing import SealError, seal, unseal
 from shoptrace.shop_plugin.services.validation import (
     INVALID,
@@ -298,15 +299,9 @@ def _render(row: Any, signing_key: str) -> dict[str, Any]:
 
 
 def _row(conn: Connection, merchant_id: int, connection_id: int) -> Any:
-    row = conn.execute(
-        sa.select(shop_connections).where(
-            shop_connections.c.id == connection_id,
-            shop_connections.c.merchant_id == merchant_id,
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound.of("connection_id", f"connection {connection_id} does not exist")
-    return row
+    return owned_row(
+        conn, shop_connections, merchant_id, connection_id, field="connection_id", what="connection"
+    )
 
 
 def _taken(conn: Connection, merchant_id: int, platform: str, shop: str) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from shoptrace.sdk import serials
 from shoptrace.shop_plugin.services.batches import batch_row
 from shoptrace.shop_plugin.services.clock import iso, utcnow
-from shoptrace.shop_plugin.services.errors import NotFound
+from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.services.signing import merchant_tag_key
 from shoptrace.shop_plugin.services.validation import Field, integer, obj, validate
 from shoptrace.shop_plugin.store.engine import Store
@@ -81,14 +81,9 @@ def render_issuance(row: Any) -> dict[str, Any]:
 
 
 def _issuance_row(conn: Connection, merchant_id: int, issuance_id: int) -> Any:
-    row = conn.execute(
-        sa.select(issuances).where(
-            issuances.c.id == issuance_id, issuances.c.merchant_id == merchant_id
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound.of("issuance_id", f"issuance {issuance_id} does not exist")
-    return row
+    return owned_row(
+        conn, issuances, merchant_id, issuance_id, field="issuance_id", what="issuance"
+    )
 
 
 def get_issuance(conn: Connection, merchant_id: int, issuance_id: int) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from shoptrace.shop_plugin.services.catalogue import CATEGORY_CODES
 from shoptrace.shop_plugin.services.clock import iso, utcnow
-from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput
 from shoptrace.shop_plugin.services.pagination import Page, fetch_page
+from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.services.schemas import (
     certifications,
     jsonable,
@@ -124,14 +125,7 @@ def render_product(row: Any) -> dict[str, Any]:
 
 def product_row(conn: Connection, merchant_id: int, product_id: int) -> Any:
     """The merchant's product row ``product_id``; NotFound for anyone else's."""
-    row = conn.execute(
-        sa.select(products).where(
-            products.c.id == product_id, products.c.merchant_id == merchant_id
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound.of("product_id", f"product {product_id} does not exist")
-    return row
+    return owned_row(conn, products, merchant_id, product_id, field="product_id", what="product")
 
 
 def _gtin_taken(conn: Connection, merchant_id: int, value: str) -> None:

@@ -47,9 +47,10 @@ from shoptrace.sdk.errors import ShoptraceError
 from shoptrace.sdk.gs1 import parse_hri
 from shoptrace.shop_plugin.services.capture import capture_event
 from shoptrace.shop_plugin.services.clock import iso, utcnow
-from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput
 from shoptrace.shop_plugin.services.outbox import enqueue_event
 from shoptrace.shop_plugin.services.pagination import Page, encode_token, fetch_page
+from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.services.validation import (
     INVALID,
     Check,
@@ -200,12 +201,7 @@ def _unit_ref(code: str, gtin: str) -> tuple[str, str | None] | FieldError:
 
 def recall_row(conn: Connection, merchant_id: int, recall_id: int) -> Any:
     """The merchant's recall row ``recall_id``; NotFound for anyone else's."""
-    row = conn.execute(
-        sa.select(recalls).where(recalls.c.id == recall_id, recalls.c.merchant_id == merchant_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFound.of("recall_id", f"recall {recall_id} does not exist")
-    return row
+    return owned_row(conn, recalls, merchant_id, recall_id, field="recall_id", what="recall")
 
 
 _INTERNAL = ("events", "unitIds")

@@ -46,7 +46,7 @@ from shoptrace.shop_plugin.services.epcis_exchange import (
     event_text,
     pull_events,
 )
-from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput
 from shoptrace.shop_plugin.services.pagination import Page, fetch_page
 from shoptrace.shop_plugin.services.retry import (
     USER_AGENT,
@@ -54,6 +54,7 @@ from shoptrace.shop_plugin.services.retry import (
     next_delay,
     post,
 )
+from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.services.runner import PollingRunner, mark
 from shoptrace.shop_plugin.services.sealing import SealError, seal, unseal
 from shoptrace.shop_plugin.services.upstream_visibility import (
@@ -411,15 +412,14 @@ def render_endpoint(row: Any, head: int, signing_key: str) -> dict[str, Any]:
 
 
 def _endpoint_row(conn: Connection, merchant_id: int, endpoint_id: int) -> Any:
-    row = conn.execute(
-        sa.select(upstream_endpoints).where(
-            upstream_endpoints.c.id == endpoint_id,
-            upstream_endpoints.c.merchant_id == merchant_id,
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound.of("upstream_id", f"upstream endpoint {endpoint_id} does not exist")
-    return row
+    return owned_row(
+        conn,
+        upstream_endpoints,
+        merchant_id,
+        endpoint_id,
+        field="upstream_id",
+        what="upstream endpoint",
+    )
 
 
 def _mine(merchant_id: int, endpoint_id: int) -> sa.ColumnElement[bool]:

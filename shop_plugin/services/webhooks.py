@@ -46,6 +46,7 @@ from shoptrace.shop_plugin.services.outbox import (
     new_secret_salt,
 )
 from shoptrace.shop_plugin.services.pagination import Page, fetch_page
+from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.services.validation import (
     INVALID,
     Check,
@@ -193,15 +194,14 @@ def render_endpoint(row: Any) -> dict[str, Any]:
 
 
 def _endpoint_row(conn: Connection, merchant_id: int, endpoint_id: int) -> Any:
-    row = conn.execute(
-        sa.select(webhook_endpoints).where(
-            webhook_endpoints.c.id == endpoint_id,
-            webhook_endpoints.c.merchant_id == merchant_id,
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound.of("webhook_id", f"webhook endpoint {endpoint_id} does not exist")
-    return row
+    return owned_row(
+        conn,
+        webhook_endpoints,
+        merchant_id,
+        endpoint_id,
+        field="webhook_id",
+        what="webhook endpoint",
+    )
 
 
 def create_endpoint(
