@@ -62,6 +62,17 @@ class ShopTraceState:
     sync_runner: SyncRunner | None = None
     """The upstream push thread (``SHOPTRACE_SYNC_RUNNER=thread``), started lazily."""
 
+    def close(self) -> None:
+        """Shut this app's shoptrace down: stop the outbox and sync threads (after the round
+        in hand), store the scans still waiting and close the database connections. Call it
+        when the host process ends or a test is done with the app; the app serves no more."""
+        for runner in (self.outbox_runner, self.sync_runner):
+            if runner is not None:
+                runner.stop()
+        if self.public is not None and self.public.recorder is not None:
+            self.public.recorder.flush()
+        self.store.dispose()
+
     def start_job_runner(self) -> None:
         """Run pending issuance jobs in a background thread of this process."""
         thread = threading.Thread(target=self._run_jobs, name="shoptrace-issuance", daemon=True)

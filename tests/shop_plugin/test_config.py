@@ -109,7 +109,19 @@ def test_embedded_default_migrates_on_first_start(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
-        app.extensions["shoptrace"].store.dispose()
+        app.extensions["shoptrace"].close()
+
+
+def test_close_stops_the_runner_threads_and_the_app_serves_no_more(tmp_path: Path) -> None:
+    app = create_app(instance_path=tmp_path / "inst", SHOPTRACE_RATE_LIMIT="")
+    shop = app.extensions["shoptrace"]
+    try:
+        assert app.test_client().get(f"{API}/openapi.json").status_code == 200
+        assert shop.outbox_runner.running and shop.sync_runner.running  # the request started them
+    finally:
+        shop.close()
+    assert not shop.outbox_runner.running and not shop.sync_runner.running
+    assert shop.outbox_runner.stopping and shop.sync_runner.stopping
 
 
 def test_create_app_reads_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,7 +133,7 @@ def test_create_app_reads_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
         assert app.test_client().get("/provenance/api/v1/openapi.json").status_code == 200
         assert app.test_client().get(f"{API}/openapi.json").status_code == 404
     finally:
-        app.extensions["shoptrace"].store.dispose()
+        app.extensions["shoptrace"].close()
 
 
 def _host(tmp_path: Path) -> Flask:
@@ -159,7 +171,7 @@ def test_the_extension_mounts_under_a_prefix_in_a_host_shop(db_url: str, tmp_pat
         with pytest.raises(RuntimeError, match="already registered"):
             shoptrace.init_app(host)
     finally:
-        host.extensions["shoptrace"].store.dispose()
+        host.extensions["shoptrace"].close()
 
 
 def test_host_config_wins_over_extension_options(db_url: str, tmp_path: Path) -> None:
@@ -173,7 +185,7 @@ def test_host_config_wins_over_extension_options(db_url: str, tmp_path: Path) ->
     try:
         assert host.extensions["shoptrace"].settings.url_prefix == "/from-config"
     finally:
-        host.extensions["shoptrace"].store.dispose()
+        host.extensions["shoptrace"].close()
 
 
 def test_unknown_extension_options_are_refused() -> None:
