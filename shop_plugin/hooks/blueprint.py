@@ -8,7 +8,7 @@ Each delivery goes the same way, whatever the platform:
    is recorded (WooCommerce's unsigned creation ping is answered 200, recorded nowhere);
 3. the platform's event id (or a digest of the delivery) is looked up in ``hook_events``: a
    delivery seen before answers ``{"outcome": "duplicate"}`` and changes nothing;
-4. the payload is mapped onto the order and product shapes of ``services/orders.py`` and
+4. the payload is mapped onto the order and product shapes of ``services/orders/shapes.py`` and
    applied, in the same transaction that records the delivery, so a redelivery racing the first
    finds its row or waits for it; a payload that does not map is a 422 and writes nothing;
 5. topics shoptrace does not use are recorded and answered ``{"outcome": "ignored"}`` with 200,

@@ -2,7 +2,7 @@
 careful readers of platform JSON.
 
 An adapter turns a verified delivery into :class:`Mapped`: order changes and product saves in
-the shapes of ``services/orders.py`` (the contract in ``shop_plugin/README.md``, "Orders and
+the shapes of ``services/orders/shapes.py`` (the contract in ``shop_plugin/README.md``, "Orders and
 listings"), or the reason it is ignored. Readers name the platform's own field (``line_items[2]
 .quantity``) when a payload does not fit, so the 422 answer says what the platform sent wrong.
 """
