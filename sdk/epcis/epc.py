@@ -710,6 +710,72 @@ def _fast_sgtin(uri: str) -> str | None:
     return _hash_path([("01", gtin), ("21", serial)])
 
 
+# The narrowest common cases, for capture: a unit's Digital Link written with characters
+# that both ``_is_plain_sgtin_dl`` (classification) and ``_fast_sgtin`` (canonical form)
+# accept as they are: a plain host, a path prefix of unreserved characters, values of
+# characters that are in GS1 character set 82, in the canonical form's plain set and in a
+# URI. Such a URI splits only one way (no value holds a "/", and no segment after the GTIN
+# can start another "/01/<14 digits>" tail), so the lazy prefix here finds the split those
+# functions' greedy prefixes find, and they see the same GTIN and serial. And SGTIN and SSCC
+# URNs written with ASCII digits and, in a serial, no escapes.
+_STRICT_VALUE = r"[A-Za-z0-9!&'()*+,.:;=_\-]{1,20}"
+_STRICT_SGTIN = re.compile(
+    r"(?:https?|HTTPS?)://[A-Za-z0-9.:\-]+(?:/[A-Za-z0-9._~/\-]*?)?/01/([0-9]{14})"
+    rf"(?:/22/{_STRICT_VALUE})?(?:/10/{_STRICT_VALUE})?/21/({_STRICT_VALUE})"
+)
+_STRICT_URN_SGTIN = re.compile(
+    r"urn:epc:id:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.([A-Za-z0-9!'()*+,.:;=_\-]{1,20})"
+)
+_STRICT_URN_SSCC = re.compile(r"urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})")
+_GTIN_OK: dict[str, bool] = {}
+
+
+def plain_epc_canonical(value: str) -> str | None:
+    """The canonical Digital Link of ``value`` when it is a plainly written SGTIN (Digital
+    Link or URN) or SSCC (URN), see above; else ``None``, which says nothing (ask
+    :func:`classify` and :func:`try_canonical_dl`).
+
+    A value this accepts is certainly an instance-level EPC (:func:`classify` gives an
+    ``sgtin`` or ``sscc``) and its canonical form is what :func:`try_canonical_dl` gives;
+    capture uses it to check and convert each new EPC with one regular expression.
+    """
+    if value[:4] == "urn:":
+        return _plain_urn(value)
+    match = _STRICT_SGTIN.fullmatch(value)
+    if match is None:
+        return None
+    gtin, serial = match.groups()
+    ok = _GTIN_OK.get(gtin)
+    if ok is None:
+        ok = check_digit(gtin[:13]) == gtin[13]
+        if len(_GTIN_OK) >= _CACHE_LIMIT:
+            _GTIN_OK.clear()
+        _GTIN_OK[gtin] = ok
+    if not ok:
+        return None
+    if not _HASH_SAFE.issuperset(serial):
+        serial = _hash_escape(serial)
+    return f"{CANONICAL_STEM}/01/{gtin}/21/{serial}"  # _hash_path((("01", gtin), ("21", serial)))
+
+
+def _plain_urn(value: str) -> str | None:
+    match = _STRICT_URN_SGTIN.fullmatch(value)
+    if match is not None:
+        gcp, item, serial = match.groups()
+        if len(gcp) + len(item) != 13:
+            return None
+        if not _HASH_SAFE.issuperset(serial):
+            serial = _hash_escape(serial)
+        return f"{CANONICAL_STEM}/01/{_gtin(gcp, item)}/21/{serial}"  # _hash_path(_sgtin(...))
+    match = _STRICT_URN_SSCC.fullmatch(value)
+    if match is not None:
+        gcp, ref = match.groups()
+        if len(gcp) + len(ref) != 17:
+            return None
+        return f"{CANONICAL_STEM}/00/{_cd(ref[0] + gcp + ref[1:])}"  # _hash_path(_sscc(...))
+    return None
+
+
 def _canonical_of_dl(uri: str) -> str:
     fast = _fast_sgtin(uri)
     if fast is not None:
@@ -762,6 +828,7 @@ def clear_caches() -> None:
     start cold, as a server meeting new identifiers does)."""
     _CLASSIFY_CACHE.clear()
     _HASH_CACHE.clear()
+    _GTIN_OK.clear()
 
 
 def try_canonical_dl(value: str) -> str | None:

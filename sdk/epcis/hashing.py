@@ -680,7 +680,16 @@ def _digest(text: str, algorithm: str) -> str:
             f"{algorithm!r} is not one of {', '.join(ALGORITHMS)}",
             "named information hash algorithm",
         )
-    return f"ni:///{algorithm};{make(text.encode('utf-8')).hexdigest()}?ver={CBV_VERSION}"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, which JSON can write ("\ud800")
+        raise _fail(
+            "event",
+            f"holds {text[exc.start : exc.end]!r}, which is not Unicode text: the pre-hash "
+            "string has no UTF-8 form to hash",
+            "Unicode",
+        ) from None
+    return f"ni:///{algorithm};{make(data).hexdigest()}?ver={CBV_VERSION}"
 
 
 def event_hash(

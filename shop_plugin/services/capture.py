@@ -1,7 +1,8 @@
 """EPCIS capture: documents as capture jobs, single events, and the jobs' records.
 
-A document is read as a stream (:mod:`.epcis_reader`), validated and hashed a chunk at a time
-(:func:`.event_store.prepare_events`) and written in the caller's transaction
+A document is read as a stream (:mod:`.epcis_reader`), each event validated and hashed as it
+is read (:class:`.event_store.Preparer`: the common ones at once, the others a chunk at a
+time) and written a chunk at a time in the caller's transaction
 (:func:`.event_store.store_events`). ``GS1-Capture-Error-Behaviour``:
 
 - ``rollback`` (the default): all or nothing. Any problem raises :class:`InvalidDocument`
@@ -32,6 +33,7 @@ from shoptrace.shop_plugin.services.errors import ServiceError
 from shoptrace.shop_plugin.services.event_store import (
     CHUNK,
     Prepared,
+    Preparer,
     context_id,
     prepare_events,
     store_events,
@@ -149,8 +151,7 @@ def _prepared(
     reader: DocumentReader, problems: _Problems, *, rollback: bool, max_events: int
 ) -> Iterator[list[Prepared]]:
     """The document's valid events, prepared a chunk at a time; problems recorded."""
-    chunk: list[tuple[int, Any]] = []
-    texts: list[str] = []
+    preparer: Preparer | None = None  # made with the first event: @context is known by then
     count = 0
     for index, event, text in reader.events_with_text():
         count += 1
@@ -159,23 +160,19 @@ def _prepared(
                 f"the document holds more than {max_events} events; split it into several "
                 "captures (GS1-EPCIS-Capture-Limit)"
             )
-        chunk.append((index, event))
-        texts.append(text)
-        if len(chunk) >= CHUNK:
-            yield _chunk(reader, chunk, texts, problems, rollback)
-            chunk, texts = [], []
-    if chunk:
-        yield _chunk(reader, chunk, texts, problems, rollback)
+        if preparer is None:
+            preparer = Preparer(reader.context)
+        preparer.add(index, event, text)
+        if len(preparer) >= CHUNK:
+            yield _chunk(reader, preparer, problems, rollback)
+    if preparer is not None and len(preparer):
+        yield _chunk(reader, preparer, problems, rollback)
 
 
 def _chunk(
-    reader: DocumentReader,
-    chunk: list[tuple[int, Any]],
-    texts: list[str],
-    problems: _Problems,
-    rollback: bool,
+    reader: DocumentReader, preparer: Preparer, problems: _Problems, rollback: bool
 ) -> list[Prepared]:
-    prepared, found = prepare_events(chunk, context=reader.context, texts=texts)
+    prepared, found = preparer.take()
     base = reader.events_pointer or "/epcisBody/eventList"
     for index, pointer, message in found:
         problems.add(f"{base}/{index}{pointer}", message)

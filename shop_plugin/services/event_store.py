@@ -1,13 +1,16 @@
-"""Storing EPCIS events: validate and hash them in chunks, then write them in bulk.
+"""Storing EPCIS events: validate and hash them, then write them in bulk.
 
-:func:`prepare_events` checks a chunk of events with the SDK (validation and the event hash
-ID, both through the document-level functions, which share their caches across a chunk) and
-pulls out what the store indexes: type, times, action, CBV values, places, and every EPC the
-event names with its role, in the canonical Digital Link form. :func:`store_events` writes
-prepared events in the caller's transaction: an event whose hash ID is stored already is not
-stored again, an event without ``eventID`` gets its hash ID as ``eventID``, ``recordTime`` is
-set, and each new event extends the merchant's hash chain (:mod:`.chain`). Rows go in with
-one ``executemany`` per table and chunk (``COPY`` on PostgreSQL).
+A :class:`Preparer` (or :func:`prepare_events`, for a chunk at hand) checks events with the
+SDK and pulls out what the store indexes: type, times, action, CBV values, places, and every
+EPC the event names with its role, in the canonical Digital Link form. Common events take
+the SDK's fast path (:mod:`shoptrace.sdk.epcis.fastpath`: validation and hash ID in one pass,
+EPCs made canonical once for both the hash and the index, eventTime read once); the others,
+and every event with a problem, the general one (document validation and hashing), which
+words the problems. :func:`store_events` writes prepared events in the caller's transaction:
+an event whose hash ID is stored already is not stored again, an event without ``eventID``
+gets its hash ID as ``eventID``, ``recordTime`` is set, and each new event extends the
+merchant's hash chain (:mod:`.chain`). Rows go in with one ``executemany`` per table and
+chunk (``COPY`` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import hashlib
 import json
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import repeat
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +32,7 @@ from sqlalchemy.engine import Connection
 from shoptrace.sdk import digital_link
 from shoptrace.sdk.epcis import vocab
 from shoptrace.sdk.epcis.epc import try_canonical_dl
+from shoptrace.sdk.epcis.fastpath import FastEvent, FastEvents
 from shoptrace.sdk.epcis.hashing import EPCISHashError, document_hashes, event_hash
 from shoptrace.sdk.epcis.validate import Problem, document_problems
 from shoptrace.shop_plugin.services import chain
@@ -44,6 +49,7 @@ __all__ = [
     "CHUNK",
     "MAX_KEY_LENGTH",
     "Prepared",
+    "Preparer",
     "Stored",
     "canonical_epc",
     "context_id",
@@ -99,12 +105,15 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
 
 
-@dataclass(slots=True)
-class Prepared:
-    """An event ready to store: the columns the store indexes and its EPC rows."""
+class Prepared(NamedTuple):
+    """An event ready to store: the columns the store indexes and its EPC rows.
 
-    index: int
-    event: dict[str, Any]
+    (A tuple: a capture holds thousands at a time, and the garbage collector stops tracking
+    tuples of plain values, so they cost it nothing.)
+    """
+
+    list_index: int
+    """The event's place in its document's event list (from 0)."""
     hash_id: str
     event_id: str | None
     event_type: str
@@ -114,9 +123,13 @@ class Prepared:
     disposition: str | None
     read_point: str | None
     biz_location: str | None
-    epcs: list[tuple[str, str]]
+    epcs: tuple[tuple[str, tuple[str, ...]], ...]
+    """``(role, canonical EPCs)``: each EPC the event names, once per role."""
     text: str | None = None
-    """The event's JSON as written in the captured document, when at hand."""
+    """The event's JSON as written in the captured document, when the stored document can
+    be made from it (it carries neither eventID nor recordTime)."""
+    event: dict[str, Any] | None = None
+    """The event itself, when the stored document must be written anew (no usable text)."""
 
 
 @dataclass
@@ -236,9 +249,104 @@ def _limits(item: Prepared) -> list[Problem]:
             problems.append((pointer, f"longer than {MAX_KEY_LENGTH} characters"))
     if len(item.event_type) > 200:
         problems.append(("/type", "an extension event type is longer than 200 characters"))
-    if item.epcs and max(map(len, dict(item.epcs))) > MAX_KEY_LENGTH:
+    if any(len(epc) > MAX_KEY_LENGTH for _, epcs in item.epcs for epc in epcs):
         problems.append(("", f"an EPC is longer than {MAX_KEY_LENGTH} characters"))
     return problems
+
+
+def _within_limits(item: Prepared) -> bool:
+    """No value longer than the store takes (the quick test before :func:`_limits`)."""
+    if len(item.event_type) > 200:
+        return False
+    for value in (item.event_id, item.biz_step, item.disposition, item.read_point):
+        if value is not None and len(value) > MAX_KEY_LENGTH:
+            return False
+    if item.biz_location is not None and len(item.biz_location) > MAX_KEY_LENGTH:
+        return False
+    return all(max(map(len, epcs), default=0) <= MAX_KEY_LENGTH for _, epcs in item.epcs)
+
+
+class Preparer:
+    """Prepares the events of one document (``@context`` given) as they are read.
+
+    :meth:`add` each ``(index, event, text)``: a common event is checked and hashed at once
+    by the SDK's fast path (:class:`FastEvents`), so what is kept of it is only what the
+    store needs; any other event waits for :meth:`take`, which runs the general path
+    (document validation and hashing, which also words every problem) over the waiting
+    ones and hands over the chunk's prepared events in document order with every problem.
+    One per document: the fast path's caches serve all of it. ``fast=False`` sends every
+    event the general way (the two give the same results; the tests compare them).
+    """
+
+    def __init__(self, context: Any, *, fast: bool = True) -> None:
+        self.context = context
+        self._fast = FastEvents(context) if fast else None
+        self._slots: list[Prepared | None] = []
+        self._general: list[tuple[int, int, Any, str | None]] = []
+        self._bad: dict[int, tuple[int, list[Problem]]] = {}
+
+    def __len__(self) -> int:
+        """Events added since the last :meth:`take`."""
+        return len(self._slots)
+
+    def add(self, index: int, event: Any, text: str | None = None) -> None:
+        """One event of the document: ``index`` its place in the event list, ``text`` its
+        JSON as written (kept as the stored document)."""
+        position = len(self._slots)
+        self._slots.append(None)
+        found = self._fast.check(event) if self._fast is not None else None
+        if found is None:
+            self._general.append((position, index, event, text))
+            return
+        item = _from_fast(index, event, found, text)
+        if _within_limits(item):
+            self._slots[position] = item
+        else:
+            self._bad[position] = (index, _limits(item))
+
+    def take(self) -> tuple[list[Prepared], list[tuple[int, str, str]]]:
+        """The prepared valid events added since the last call, and ``(index, pointer in
+        the event, message)`` for every problem of the others."""
+        if self._general:
+            self._prepare_general()
+        prepared = [item for item in self._slots if item is not None]
+        bad = self._bad
+        problems = [
+            (bad[position][0], pointer, message)
+            for position in sorted(bad)
+            for pointer, message in bad[position][1]
+        ]
+        self._slots, self._general, self._bad = [], [], {}
+        return prepared, problems
+
+    def _prepare_general(self) -> None:
+        """The general path for the waiting events: the SDK's document validation and
+        hashing, then the store's columns."""
+        waiting = self._general
+        bad = self._bad
+        flagged: dict[int, list[Problem]] = {}
+        mini = _mini_document(self.context, [event for _, _, event, _ in waiting])
+        for pointer, message in document_problems(mini):
+            m = _LIST_POINTER.fullmatch(pointer)
+            if m is not None:
+                flagged.setdefault(int(m.group(1)), []).append((m.group(2), message))
+        for at, found in flagged.items():
+            bad[waiting[at][0]] = (waiting[at][1], found)
+        good = [entry for at, entry in enumerate(waiting) if at not in flagged]
+        hashes = _hashes([event for _, _, event, _ in good], self.context)
+        for (position, index, event, text), hash_id in zip(good, hashes, strict=True):
+            if isinstance(hash_id, EPCISHashError):
+                problem = ("", f"the event hash ID cannot be computed: {hash_id}")
+                bad[position] = (index, [problem])
+                continue
+            item = _from_general(index, event, hash_id, text)
+            if item is None:
+                problem = ("/eventTime", "eventTime is not a date-time this store can keep")
+                bad[position] = (index, [problem])
+            elif _within_limits(item):
+                self._slots[position] = item
+            else:
+                bad[position] = (index, _limits(item))
 
 
 def prepare_events(
@@ -250,54 +358,105 @@ def prepare_events(
 
     Returns the prepared valid events and ``(index, pointer in the event, message)`` for
     every problem of the others. The hash ID is the one of the event with that context, which
-    is how :func:`shoptrace.shop_plugin.services.chain.verify` recomputes it later.
+    is how :func:`shoptrace.shop_plugin.services.chain.verify` recomputes it later. (A
+    :class:`Preparer` does the same a document at a time.)
     """
-    items = [event for _, event in chunk]
-    bad: dict[int, list[Problem]] = {}
-    for pointer, message in document_problems(_mini_document(context, items)):
-        m = _LIST_POINTER.fullmatch(pointer)
-        if m is not None:
-            bad.setdefault(int(m.group(1)), []).append((m.group(2), message))
-    good = [i for i in range(len(items)) if i not in bad]
-    hashes = _hashes([items[i] for i in good], context)
-    prepared: list[Prepared] = []
-    for position, hash_id in zip(good, hashes, strict=True):
-        event = items[position]
-        if isinstance(hash_id, EPCISHashError):
-            bad[position] = [("", f"the event hash ID cannot be computed: {hash_id}")]
-            continue
-        moment = parse_time(event["eventTime"])
-        if moment is None:
-            bad[position] = [("/eventTime", "eventTime is not a date-time this store can keep")]
-            continue
-        action = event.get("action")
-        event_id = event.get("eventID")
-        item = Prepared(
-            index=chunk[position][0],
-            event=event,
-            hash_id=hash_id,
-            event_id=event_id.strip() if isinstance(event_id, str) else None,
-            event_type=str(event["type"]),
-            event_time=moment,
-            action=action if isinstance(action, str) else None,
-            biz_step=normalized("bizStep", event.get("bizStep")),
-            disposition=normalized("disposition", event.get("disposition")),
-            read_point=_place(event.get("readPoint")),
-            biz_location=_place(event.get("bizLocation")),
-            epcs=epc_rows(event),
-            text=texts[position] if texts is not None else None,
-        )
-        problems = _limits(item)
-        if problems:
-            bad[position] = problems
-            continue
-        prepared.append(item)
-    problems_out = [
-        (chunk[position][0], pointer, message)
-        for position in sorted(bad)
-        for pointer, message in bad[position]
-    ]
-    return prepared, problems_out
+    preparer = Preparer(context)
+    for position, (index, event) in enumerate(chunk):
+        preparer.add(index, event, texts[position] if texts is not None else None)
+    return preparer.take()
+
+
+_ROLES = {"parentID": "parent", **dict(EPC_FIELDS)}
+
+
+def _text_or_event(
+    event: dict[str, Any], text: str | None
+) -> tuple[str | None, dict[str, Any] | None]:
+    """What the stored document is made from: the text as written when it will do (see
+    :func:`_document_text`), else the event."""
+    if text is not None and "eventID" not in event and "recordTime" not in event:
+        return text, None
+    return None, event
+
+
+def _from_fast(index: int, event: dict[str, Any], found: FastEvent, text: str | None) -> Prepared:
+    """A valid event the fast path read: the store's columns from its members."""
+    event_id = event.get("eventID")
+    read_point = event.get("readPoint")
+    biz_location = event.get("bizLocation")
+    kept_text, kept_event = _text_or_event(event, text)
+    return Prepared(
+        index,
+        found.hash_id,
+        event_id.strip() if event_id is not None else None,
+        event["type"],
+        found.event_time,
+        event.get("action"),
+        _word("bizStep", event.get("bizStep")),
+        _word("disposition", event.get("disposition")),
+        _place_id(read_point["id"]) if read_point is not None else None,
+        _place_id(biz_location["id"]) if biz_location is not None else None,
+        tuple([(_ROLES[name], epcs) for name, epcs in found.epcs if epcs]),
+        kept_text,
+        kept_event,
+    )
+
+
+def _from_general(index: int, event: Any, hash_id: str, text: str | None) -> Prepared | None:
+    """A valid event the general path hashed: the store's columns from its members; None
+    when its eventTime is one the store cannot keep."""
+    moment = parse_time(event["eventTime"])
+    if moment is None:
+        return None
+    action = event.get("action")
+    event_id = event.get("eventID")
+    grouped: dict[str, list[str]] = {}
+    for epc, role in epc_rows(event):
+        grouped.setdefault(role, []).append(epc)
+    kept_text, kept_event = _text_or_event(event, text)
+    return Prepared(
+        list_index=index,
+        hash_id=hash_id,
+        event_id=event_id.strip() if isinstance(event_id, str) else None,
+        event_type=str(event["type"]),
+        event_time=moment,
+        action=action if isinstance(action, str) else None,
+        biz_step=normalized("bizStep", event.get("bizStep")),
+        disposition=normalized("disposition", event.get("disposition")),
+        read_point=_place(event.get("readPoint")),
+        biz_location=_place(event.get("bizLocation")),
+        epcs=tuple((role, tuple(epcs)) for role, epcs in grouped.items()),
+        text=kept_text,
+        event=kept_event,
+    )
+
+
+_WORDS: dict[tuple[str, str], str | None] = {}
+_PLACES: dict[str, str] = {}
+_VALUE_CACHE = 4096
+
+
+def _word(kind: str, value: str | None) -> str | None:
+    """:func:`normalized`, remembered (a document repeats a few steps and dispositions)."""
+    if value is None:
+        return None
+    hit = _WORDS.get((kind, value))
+    if hit is None:
+        if len(_WORDS) >= _VALUE_CACHE:
+            _WORDS.clear()
+        hit = _WORDS[(kind, value)] = normalized(kind, value)
+    return hit
+
+
+def _place_id(value: str) -> str:
+    """A place's id as the store keeps it, remembered."""
+    hit = _PLACES.get(value)
+    if hit is None:
+        if len(_PLACES) >= _VALUE_CACHE:
+            _PLACES.clear()
+        hit = _PLACES[value] = canonical_epc(value.strip())
+    return hit
 
 
 def _hashes(items: list[Any], context: Any) -> list[str | EPCISHashError]:
@@ -354,21 +513,16 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
-def _document_text(item: Prepared, event_id: str, record_time: str) -> str:
+def _document_text(item: Prepared, event_id: str, record_time: str, record_part: str) -> str:
     """The stored text: the event as written with eventID and recordTime put first, or
-    re-encoded when it carries either already (or was not given as text)."""
-    event = item.event
-    if item.text is not None and "eventID" not in event and "recordTime" not in event:
-        # json.dumps({"eventID": event_id, "recordTime": record_time})[:-1], spelt out
-        return (
-            '{"eventID": '
-            + _json_string(event_id)
-            + ', "recordTime": '
-            + _json_string(record_time)
-            + ","
-            + item.text.lstrip()[1:]
-        )
-    body = dict(event)
+    re-encoded when it carries either already (or was not given as text).
+
+    ``record_part`` is ``', "recordTime": "<record_time>",'`` (the same for a whole call)."""
+    if item.text is not None:
+        # json.dumps({"eventID": event_id, "recordTime": record_time})[:-1] + ",", spelt out
+        return '{"eventID": ' + _json_string(event_id) + record_part + item.text.lstrip()[1:]
+    assert item.event is not None
+    body = dict(item.event)
     body["eventID"] = event_id
     body["recordTime"] = record_time
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -394,6 +548,7 @@ def store_events(
     moment = (record_time or utcnow()).astimezone(UTC)
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     shown = format_time(moment)
+    record_part = ', "recordTime": ' + _json_string(shown) + ","
     result = Stored()
     moves: dict[str, list[tuple[str, str]]] = {}
     head = chain.lock(conn, merchant_id)
@@ -404,6 +559,8 @@ def store_events(
     # (eventType, bizStep, disposition, readPoint, bizLocation) of the stored events
     values: set[tuple[str, str | None, str | None, str | None, str | None]] = set()
     writer = _Writer(conn, moment)
+    time_value, recorded = writer.time, writer.record_time
+    event_ids = result.event_ids
     for batch in _batches(prepared, CHUNK):
         stored_hashes, stored_ids = _stored(conn, merchant_id, batch)
         event_rows: list[tuple[Any, ...]] = []
@@ -413,19 +570,26 @@ def store_events(
             known = stored_hashes.get(hash_id) or seen_hashes.get(hash_id)
             if known is not None:
                 result.duplicates += 1
-                result.event_ids.append(known)
+                event_ids.append(known)
                 continue
             event_id = item.event_id or hash_id
             owner = stored_ids.get(event_id) or seen_ids.get(event_id)
             if owner is not None and owner != hash_id:
                 result.rejected.append(
-                    (item.index, "/eventID", f"eventID {event_id} already names another event")
+                    (item.list_index, "/eventID", f"eventID {event_id} already names another event")
                 )
                 continue
             seen_hashes[hash_id] = event_id
             seen_ids[event_id] = hash_id
             seq += 1
             chain_hash = sha256((chain_hash + hash_id).encode("utf-8")).hexdigest()  # chain.link
+            kept = (
+                item.event_type,
+                item.biz_step,
+                item.disposition,
+                item.read_point,
+                item.biz_location,
+            )
             event_rows.append(
                 (
                     merchant_id,
@@ -433,32 +597,23 @@ def store_events(
                     event_id,
                     hash_id,
                     chain_hash,
-                    item.event_type,
-                    writer.time(item.event_time),
-                    writer.record_time,
+                    kept[0],
+                    time_value(item.event_time),
+                    recorded,
                     item.action,
-                    item.biz_step,
-                    item.disposition,
-                    item.read_point,
-                    item.biz_location,
+                    *kept[1:],
                     capture_id,
                     context_id,
-                    _document_text(item, event_id, shown),
+                    _document_text(item, event_id, shown, record_part),
                 )
             )
-            epc_rows_ += [(merchant_id, epc, seq, role) for epc, role in item.epcs]
-            _unit_moves(item, moves)
-            values.add(
-                (
-                    item.event_type,
-                    item.biz_step,
-                    item.disposition,
-                    item.read_point,
-                    item.biz_location,
-                )
-            )
-            result.event_ids.append(event_id)
-            result.stored += 1
+            for role, epcs in item.epcs:
+                epc_rows_ += zip(repeat(merchant_id), epcs, repeat(seq), repeat(role))
+            if (kept[0], item.action, kept[1]) in UNIT_MOVES:
+                _unit_moves(item, moves)
+            values.add(kept)
+            event_ids.append(event_id)
+        result.stored += len(event_rows)
         writer.write(events, EVENT_COLUMNS, event_rows)
         epc_rows_.sort(key=_EPC_KEY)
         writer.write(event_epcs, EPC_COLUMNS, epc_rows_)
@@ -513,12 +668,30 @@ def _unit_moves(item: Prepared, moves: dict[str, list[tuple[str, str]]]) -> None
         return
     role, status, _ = rule
     found = moves.setdefault(status, [])
-    for epc, epc_role in item.epcs:
-        if epc_role != role or not epc.startswith(_UNIT_STEM):
-            continue
-        gtin, marker, serial = epc[len(_UNIT_STEM) :].partition("/21/")
-        if marker and len(gtin) == 14 and "/" not in serial:
-            found.append((gtin, digital_link.unescape(serial) if "%" in serial else serial))
+    for epc_role, epcs in item.epcs:
+        if epc_role == role:
+            units_ = _UNIT_KEYS.get(epcs)
+            if units_ is None:
+                units_ = _unit_keys(epcs)
+            found += units_
+
+
+_UNIT_KEYS: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+
+def _unit_keys(epcs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(GTIN, serial)`` of the units among canonical EPCs (remembered: a document names
+    the same units in several events)."""
+    found: list[tuple[str, str]] = []
+    for epc in epcs:
+        if epc.startswith(_UNIT_STEM):
+            gtin, marker, serial = epc[len(_UNIT_STEM) :].partition("/21/")
+            if marker and len(gtin) == 14 and "/" not in serial:
+                found.append((gtin, digital_link.unescape(serial) if "%" in serial else serial))
+    if len(_UNIT_KEYS) >= _VALUE_CACHE:
+        _UNIT_KEYS.clear()
+    _UNIT_KEYS[epcs] = found
+    return found
 
 
 def _move_units(
@@ -556,6 +729,13 @@ _IN_LIMIT = 500
 """Values in one ``IN (...)`` list."""
 
 
+_UNITS_AMONG = sa.select(units.c.id, units.c.serial).where(
+    units.c.gtin == sa.bindparam("gtin"),
+    units.c.serial.in_(sa.bindparam("serials", expanding=True)),
+    units.c.merchant_id == sa.bindparam("merchant_id"),
+)
+
+
 def _present_units(
     conn: Connection, merchant_id: int, pairs: set[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
@@ -568,11 +748,12 @@ def _present_units(
         serials.sort()
         for start in range(0, len(serials), _IN_LIMIT):
             rows = conn.execute(
-                sa.select(units.c.id, units.c.serial).where(
-                    units.c.gtin == gtin,
-                    units.c.serial.in_(serials[start : start + _IN_LIMIT]),
-                    units.c.merchant_id == merchant_id,
-                )
+                _UNITS_AMONG,
+                {
+                    "gtin": gtin,
+                    "serials": serials[start : start + _IN_LIMIT],
+                    "merchant_id": merchant_id,
+                },
             )
             for row in rows:
                 found[(gtin, row.serial)] = int(row.id)
@@ -590,28 +771,26 @@ def _batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
         yield batch
 
 
+_BY_HASH = sa.select(events.c.hash_id, events.c.event_id).where(
+    events.c.merchant_id == sa.bindparam("merchant_id"),
+    events.c.hash_id.in_(sa.bindparam("keys", expanding=True)),
+)
+_BY_ID = sa.select(events.c.event_id, events.c.hash_id).where(
+    events.c.merchant_id == sa.bindparam("merchant_id"),
+    events.c.event_id.in_(sa.bindparam("keys", expanding=True)),
+)
+
+
 def _stored(
     conn: Connection, merchant_id: int, batch: list[Prepared]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Stored events among ``batch``: eventID by hash ID, and hash ID by eventID."""
     hashes = list({item.hash_id for item in batch})
-    by_hash = {
-        row.hash_id: row.event_id
-        for row in conn.execute(
-            sa.select(events.c.hash_id, events.c.event_id).where(
-                events.c.merchant_id == merchant_id, events.c.hash_id.in_(hashes)
-            )
-        )
-    }
+    found = conn.execute(_BY_HASH, {"merchant_id": merchant_id, "keys": hashes})
+    by_hash: dict[str, str] = {hash_id: event_id for hash_id, event_id in found}
     ids = list({item.event_id or item.hash_id for item in batch})
-    by_id = {
-        row.event_id: row.hash_id
-        for row in conn.execute(
-            sa.select(events.c.event_id, events.c.hash_id).where(
-                events.c.merchant_id == merchant_id, events.c.event_id.in_(ids)
-            )
-        )
-    }
+    found = conn.execute(_BY_ID, {"merchant_id": merchant_id, "keys": ids})
+    by_id: dict[str, str] = {event_id: hash_id for event_id, hash_id in found}
     return by_hash, by_id
 
 
@@ -625,6 +804,26 @@ def _add_vocabulary(conn: Connection, merchant_id: int, values: set[tuple[str, s
     )
 
 
+def _same(moment: datetime) -> datetime:
+    return moment
+
+
+def _sqlite_text(moment: datetime) -> str:
+    """An aware UTC datetime as SQLAlchemy writes a naive UTC one into SQLite
+    (``2024-05-01 08:09:10.123456``)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]
+
+
+_PROBES = (
+    datetime(2024, 5, 1, 8, 9, 10, 123456, tzinfo=UTC),
+    datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+)
+"""Times on which the direct SQLite text must match the type's own bind processing."""
+
+
 class _Writer:
     """Bulk inserts of prepared rows: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
 
@@ -634,11 +833,16 @@ class _Writer:
         # The type's full bind processing (UTCDateTime, then SQLite's DATETIME text).
         bind = events.c.event_time.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         self._bind = None if self.copy else bind
+        self.time: Callable[[datetime], Any] = _same
+        if self._bind is not None:
+            probes_match = all(self._bind(t) == _sqlite_text(t) for t in _PROBES)
+            self.time = _sqlite_text if probes_match else self._bound
         self.record_time = self.time(record_time)
         self._statements: dict[str, str] = {}
 
-    def time(self, moment: datetime) -> Any:
-        return self._bind(moment) if self._bind is not None else moment
+    def _bound(self, moment: datetime) -> Any:
+        assert self._bind is not None
+        return self._bind(moment)
 
     def write(self, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not rows:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from shoptrace.sdk.epcis import event_hash
+from shoptrace.sdk.epcis import EPCIS_CONTEXT, event_hash
 from shoptrace.sdk.epcis import events as ev
 from shoptrace.shop_plugin.store.tables import capture_jobs, event_epcs, events
 from tests.shop_plugin.epcis_helpers import (
@@ -251,3 +251,22 @@ def test_an_event_time_outside_the_calendar_in_utc_is_a_problem_not_a_500(api: A
     assert response.status_code == 400, response.get_json()
     body = response.get_json()
     assert any("/eventList/0" in e["field"] and "9999" in e["detail"] for e in body["errors"]), body
+
+
+def test_text_that_is_not_unicode_is_a_problem_not_a_500(app: Flask, api: Api) -> None:
+    event = ev.commission([unit_uri("EDGE2")], event_time=at(0))
+    event["example:note"] = "\ud800"  # a lone surrogate: JSON can write it, UTF-8 cannot
+    body = json.dumps(
+        {
+            "@context": [EPCIS_CONTEXT, {"example": "https://ns.example.com/"}],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2025-01-01T00:00:00Z",
+            "epcisBody": {"eventList": [event]},
+        }
+    )
+    response = capture(api, body)
+    assert response.status_code == 400, response.get_json()
+    errors = response.get_json()["errors"]
+    assert any("/eventList/0" in e["field"] and "Unicode" in e["detail"] for e in errors), errors
+    assert _stored(app) == []

@@ -3,19 +3,26 @@ chain, the vocabulary; and the values it normalises."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shoptrace.sdk.epcis import event_hash
 from shoptrace.sdk.epcis import events as ev
+from shoptrace.sdk.epcis.fastpath import FastEvents
 from shoptrace.shop_plugin.services import chain, event_store
+from shoptrace.shop_plugin.services.capture import capture_document
 from shoptrace.shop_plugin.services.merchants import create_merchant
 from shoptrace.shop_plugin.store import Store
 from shoptrace.shop_plugin.store.tables import epcis_contexts, epcis_vocabulary, event_epcs, events
-from tests.shop_plugin.epcis_helpers import CASE, STORE, at, unit_uri
+from tests.sdk.epcis import strategies as gen
+from tests.shop_plugin.epcis_helpers import CASE, FACTORY, STORE, at, canonical_unit, unit_uri
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
@@ -104,3 +111,102 @@ def test_cbv_values_and_epcs_are_normalised() -> None:
         "urn:epc:id:sgtin:9506000.013435.A"
     ) == event_store.canonical_epc(unit_uri("A"))
     assert event_store.canonical_epc("urn:jaif:id:obj:1") == "urn:jaif:id:obj:1"
+
+
+# --- the fast path and the general path give the same ------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batch=st.lists(gen.any_events(), max_size=10),
+    context=st.sampled_from(gen.CONTEXTS),
+    with_text=st.booleans(),
+)
+def test_prepared_events_are_the_same_on_either_path(
+    batch: list[Any], context: Any, with_text: bool
+) -> None:
+    texts = [json.dumps(event) for event in batch] if with_text else None
+    results = []
+    for fast in (True, False):
+        preparer = event_store.Preparer(context, fast=fast)
+        for index, event in enumerate(batch):
+            preparer.add(index, event, texts[index] if texts is not None else None)
+        results.append(preparer.take())
+    assert results[0] == results[1]
+    for item in results[0][0]:
+        assert item.event_time.tzinfo is UTC
+
+
+def test_common_events_are_prepared_by_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = [
+        ev.commission([unit_uri("A"), unit_uri("B")], event_time=at(1)),
+        ev.pack(CASE, [unit_uri("A"), unit_uri("B")], event_time=at(2)),
+        ev.sell([unit_uri("A")], biz_location=STORE, event_time=at(3), event_id="urn:uuid:s-1"),
+    ]
+
+    def general(*args: Any) -> None:
+        raise AssertionError("the general path was taken")
+
+    monkeypatch.setattr(event_store, "document_problems", general)
+    prepared, problems = event_store.prepare_events(list(enumerate(batch)), context=CONTEXT)
+    assert problems == [] and [p.hash_id for p in prepared] == [event_hash(e) for e in batch]
+    assert prepared[1].epcs == (
+        ("parent", ("https://id.gs1.org/00/095060000000000015",)),
+        ("child", (canonical_unit("A"), canonical_unit("B"))),
+    )
+    assert prepared[2].text is None and prepared[2].event is batch[2]  # has an eventID
+
+
+def _rows(store: Store, merchant_id: int) -> list[list[tuple[Any, ...]]]:
+    with store.read() as conn:
+        stored = conn.execute(
+            sa.select(events).where(events.c.merchant_id == merchant_id).order_by(events.c.seq)
+        ).all()
+        index = conn.execute(
+            sa.select(event_epcs.c.epc, event_epcs.c.seq, event_epcs.c.role)
+            .where(event_epcs.c.merchant_id == merchant_id)
+            .order_by(event_epcs.c.seq, event_epcs.c.role, event_epcs.c.epc)
+        ).all()
+    columns = ("seq", "event_id", "hash_id", "chain_hash", "event_type", "event_time", "action",
+               "biz_step", "disposition", "read_point", "biz_location")  # fmt: skip
+    kept = [tuple(getattr(row, c) for c in columns) for row in stored]
+    documents = [(json.loads(row.document) | {"recordTime": None},) for row in stored]
+    return [kept, documents, [tuple(row) for row in index]]
+
+
+def test_a_document_is_stored_the_same_on_either_path(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain_ = [
+        ev.commission([unit_uri("A"), unit_uri("B")], event_time=at(1), read_point=FACTORY),
+        ev.pack(CASE, [unit_uri("A"), unit_uri("B")], event_time=at(2)),
+        ev.object_event(
+            "OBSERVE",
+            epcs=["urn:epc:id:sgtin:9506000.013435.A", unit_uri("C")],
+            biz_step="shipping",
+            disposition="in_transit",
+            event_time=at(3),
+        ),
+        {**ev.sell([unit_uri("B")], event_time=at(4)), "example:till": "7"},  # general path
+        ev.sell([unit_uri("A")], biz_location=STORE, event_time=at(5), event_id="urn:uuid:s-1"),
+    ]
+    body = json.dumps(
+        {
+            "@context": [CONTEXT, {"example": "https://ns.example.com/"}],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2025-01-01T00:00:00Z",
+            "epcisBody": {"eventList": chain_},
+        }
+    ).encode()
+    found = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(FastEvents, "check", lambda self, event: None)
+        merchant_id = _merchant(store)
+        with store.begin() as conn:
+            job = capture_document(conn, merchant_id, io.BytesIO(body), max_events=100)
+        assert job["stored"] == 5 and job["success"]
+        found.append(_rows(store, merchant_id))
+    assert found[0] == found[1]
+    assert found[0][0][2][9] is None and found[0][0][0][9] == "https://id.gs1.org/414/9506000000015"

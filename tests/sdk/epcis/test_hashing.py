@@ -673,3 +673,17 @@ def test_times_that_leave_the_calendar_in_utc_are_hash_errors(moment: str) -> No
     event["eventTime"] = moment
     with pytest.raises(EPCISHashError, match="outside the years 1 to 9999"):
         event_hash(event)
+
+
+def test_text_that_is_not_unicode_cannot_be_hashed() -> None:
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-05-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": [],
+        "example:note": json.loads('"\\ud800"'),  # JSON can write a lone surrogate
+    }
+    with pytest.raises(EPCISHashError) as caught:
+        event_hash(event, [{"example": "https://ns.example.com/"}])
+    assert caught.value.rule == "Unicode" and "\\ud800" in str(caught.value)
