@@ -1,13 +1,18 @@
-"""``shoptrace outbox deliver|list``: deliver outbound webhooks, and look at what waits.
+"""``shoptrace outbox deliver|list|prune``: deliver outbound webhooks, look at what waits,
+delete what the retention period let go.
 
 With ``SHOPTRACE_OUTBOX_RUNNER=external`` run ``shoptrace outbox deliver`` as a worker (as
-many as you like: messages are leased, so no two workers send one); ``--once`` delivers
-what is due and exits (cron). ``shoptrace outbox list`` shows pending and dead messages;
-``--dead`` only the dead letters.
+many as you like: messages are leased, so no two workers send one; each also prunes once an
+hour); ``--once`` delivers what is due and exits (cron). ``shoptrace outbox list`` shows
+pending and dead messages; ``--dead`` only the dead letters. ``shoptrace outbox prune``
+deletes delivered and dead webhook messages and platform hook records older than
+``SHOPTRACE_OUTBOX_RETENTION_DAYS`` / ``SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS`` (cron, or
+with the runner ``off``); ``--dry-run`` counts them.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
@@ -17,10 +22,13 @@ from shoptrace.sdk.cli import fail
 from shoptrace.shop_plugin.config import ConfigError
 from shoptrace.shop_plugin.services.clock import iso
 from shoptrace.shop_plugin.services.outbox import deliver_due
+from shoptrace.shop_plugin.services.retention import PruneSchedule, Retention, prune
 from shoptrace.shop_plugin.services.signing import resolve_signing_key
 from shoptrace.shop_plugin.store.tables import outbox as outbox_table
 
 __all__ = ["outbox"]
+
+log = logging.getLogger(__name__)
 
 _db_option = click.option(
     "--db",
@@ -30,9 +38,19 @@ _db_option = click.option(
 )
 
 
+class _OneLineErrors(click.Command):
+    """A command whose bad or unknown options are one ``error:`` line and status 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            fail(f"shoptrace outbox {self.name}: {exc.format_message()}")
+
+
 @click.group("outbox")
 def outbox() -> None:
-    """Outbound webhooks: deliver them, list what waits or died."""
+    """Outbound webhooks: deliver them, list what waits or died, prune old ones."""
 
 
 @outbox.command("deliver")
@@ -52,7 +70,8 @@ def outbox() -> None:
 )
 def outbox_deliver(db_url: str | None, once: bool, interval: float | None, limit: int) -> None:
     """Send due webhook messages, retrying failures with backoff; dead-letter after the last
-    try (SHOPTRACE_OUTBOX_MAX_ATTEMPTS)."""
+    try (SHOPTRACE_OUTBOX_MAX_ATTEMPTS). A worker (without --once) also prunes old messages
+    and hook records once an hour (SHOPTRACE_OUTBOX_RETENTION_DAYS)."""
     from shoptrace.shop_plugin.cli import _require_schema, _target
 
     with _target(db_url) as target:
@@ -63,6 +82,7 @@ def outbox_deliver(db_url: str | None, once: bool, interval: float | None, limit
             fail(str(exc))
         settings = target.settings
         pause = interval if interval is not None else float(settings.outbox_interval)
+        pruning = PruneSchedule(Retention.of(settings), log=log, label="outbox deliver")
         while True:
             report = deliver_due(
                 target.store,
@@ -75,6 +95,9 @@ def outbox_deliver(db_url: str | None, once: bool, interval: float | None, limit
                 click.echo(str(report))
             if once:
                 return
+            pruned = pruning.run_if_due(target.store)
+            if pruned is not None and pruned.deleted:
+                click.echo(str(pruned))
             if report.leased < limit:
                 time.sleep(pause)
 
@@ -124,3 +147,39 @@ def outbox_list(db_url: str | None, dead: bool, merchant_id: int | None, limit: 
                 ]
             )
         )
+
+
+@outbox.command("prune", cls=_OneLineErrors)
+@_db_option
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option(
+    "--outbox-days",
+    type=click.IntRange(0, 36_500),
+    metavar="DAYS",
+    help="Keep delivered and dead webhook messages this long (default "
+    "SHOPTRACE_OUTBOX_RETENTION_DAYS; 0: forever).",
+)
+@click.option(
+    "--hook-events-days",
+    type=click.IntRange(0, 36_500),
+    metavar="DAYS",
+    help="Keep platform hook records this long (default SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS; "
+    "0: forever).",
+)
+def outbox_prune(
+    db_url: str | None, dry_run: bool, outbox_days: int | None, hook_events_days: int | None
+) -> None:
+    """Delete delivered and dead webhook messages and platform hook records older than the
+    retention period, 1000 rows per transaction; pending messages always stay. Prints one
+    line: what was (or, with --dry-run, would be) deleted."""
+    from shoptrace.shop_plugin.cli import _require_schema, _target
+
+    with _target(db_url) as target:
+        _require_schema(target.store)
+        configured = Retention.of(target.settings)
+        retention = Retention(
+            configured.outbox_days if outbox_days is None else outbox_days,
+            configured.hook_events_days if hook_events_days is None else hook_events_days,
+        )
+        report = prune(target.store, retention, dry_run=dry_run)
+    click.echo(str(report))

@@ -401,6 +401,23 @@ OPTIONS: tuple[Option, ...] = (
         "Seconds a webhook endpoint has to answer one delivery.",
     ),
     Option(
+        "SHOPTRACE_OUTBOX_RETENTION_DAYS",
+        30,
+        _int(0, 36_500),
+        "Days delivered and dead webhook messages stay in the delivery log (and can be sent "
+        "again); older ones are pruned hourly by the `thread` outbox runner and by "
+        "`shoptrace outbox deliver` workers, or by `shoptrace outbox prune` (cron). Pending "
+        "messages are never pruned. 0 keeps them forever.",
+    ),
+    Option(
+        "SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS",
+        30,
+        _int(0, 36_500),
+        "Days the record of each platform webhook handled (which answers a platform's retry "
+        "`duplicate`) is kept; pruned with the outbox. Keep it longer than the platforms "
+        "retry (Shopify: 4 hours). 0 keeps them forever.",
+    ),
+    Option(
         "SHOPTRACE_WEBHOOK_LOCAL_URLS",
         "false",
         _flag,
@@ -500,6 +517,8 @@ class Settings:
     outbox_interval: int
     outbox_max_attempts: int
     outbox_timeout: int
+    outbox_retention_days: int
+    hook_events_retention_days: int
     webhook_local_urls: bool
     sync_runner: str
     sync_interval: int
@@ -572,6 +591,8 @@ class Settings:
             outbox_interval=values["SHOPTRACE_OUTBOX_INTERVAL"],
             outbox_max_attempts=values["SHOPTRACE_OUTBOX_MAX_ATTEMPTS"],
             outbox_timeout=values["SHOPTRACE_OUTBOX_TIMEOUT"],
+            outbox_retention_days=values["SHOPTRACE_OUTBOX_RETENTION_DAYS"],
+            hook_events_retention_days=values["SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS"],
             webhook_local_urls=values["SHOPTRACE_WEBHOOK_LOCAL_URLS"],
             sync_runner=values["SHOPTRACE_SYNC_RUNNER"],
             sync_interval=values["SHOPTRACE_SYNC_INTERVAL"],

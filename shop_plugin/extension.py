@@ -33,6 +33,7 @@ from shoptrace.shop_plugin.resolver import setup as setup_resolver
 from shoptrace.shop_plugin.services import orders
 from shoptrace.shop_plugin.services.issuance import run_pending
 from shoptrace.shop_plugin.services.outbox import OutboxRunner
+from shoptrace.shop_plugin.services.retention import Retention
 from shoptrace.shop_plugin.services.signing import resolve_signing_key
 from shoptrace.shop_plugin.services.upstream import SyncRunner
 from shoptrace.shop_plugin.services.webhooks import code_suspicious_receiver
@@ -164,6 +165,7 @@ class ShopTrace:
                 interval=shop.settings.outbox_interval,
                 max_attempts=shop.settings.outbox_max_attempts,
                 timeout=shop.settings.outbox_timeout,
+                retention=Retention.of(shop.settings),
             )
             runner.attach()
             app.before_request(runner.ensure_started)

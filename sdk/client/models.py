@@ -896,7 +896,9 @@ class WebhookEndpoint(Model):
 
     ``secret`` (``whsec_...``) is there only in the answers of ``create`` and
     ``rotate_secret``: keep it to verify ``ShopTrace-Signature`` with
-    :func:`shoptrace.sdk.webhooks.construct_event`.
+    :func:`shoptrace.sdk.webhooks.construct_event`. ``previous_secret_expires_at`` is when
+    the secret a rotation replaced stops signing messages beside the new one (None: only
+    the current secret signs).
     """
 
     id: int
@@ -905,6 +907,7 @@ class WebhookEndpoint(Model):
     enabled: bool
     description: str | None = None
     secret: str | None = field(default=None, repr=False)
+    previous_secret_expires_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -918,6 +921,7 @@ class WebhookEndpoint(Model):
             enabled=bool(data.get("enabled")),
             description=_opt_str(data.get("description")),
             secret=_opt_str(data.get("secret")),
+            previous_secret_expires_at=parse_time(data.get("previousSecretExpiresAt")),
             created_at=parse_time(data.get("createdAt")),
             updated_at=parse_time(data.get("updatedAt")),
         )

@@ -24,6 +24,7 @@ from shoptrace.shop_plugin.api.openapi import (
     _ref,
 )
 from shoptrace.shop_plugin.services.outbox import TEST_TOPIC, WEBHOOK_TOPICS
+from shoptrace.shop_plugin.services.webhooks import DEFAULT_SECRET_GRACE, MAX_SECRET_GRACE
 from shoptrace.shop_plugin.store.tables import OUTBOX_STATUSES
 
 __all__ = ["paths", "schemas"]
@@ -37,6 +38,17 @@ def paths() -> dict[str, Any]:
     delivery_id = _param("delivery_id", "path", _ID, "Delivery (outbox message) id")
     created = {"Location": {"schema": _STRING, "description": "URL of the new resource"}}
     next_link = {"Link": {"schema": _STRING, "description": '<url>; rel="next"'}}
+    rotate = _op(
+        "rotate_webhook_secret",
+        "Replace the endpoint's signing secret; the answer shows the new one, once. Until "
+        "previousSecretExpiresAt (expiresInSeconds, default 24 h; 0: at once) every message "
+        "is signed with the new and the previous secret (two v1 values)",
+        {"200": _json("WebhookWithSecret", "The endpoint with its new secret")},
+        params=[webhook_id, _IDEMPOTENCY],
+        body="WebhookRotation",
+        errors=(*_READ, 404, 413, 415),
+    )
+    rotate["requestBody"]["required"] = False
     return {
         "/webhooks": {
             "get": _op(
@@ -79,15 +91,7 @@ def paths() -> dict[str, Any]:
                 errors=(*_READ, 404),
             ),
         },
-        "/webhooks/{webhook_id}/rotate-secret": {
-            "post": _op(
-                "rotate_webhook_secret",
-                "Replace the endpoint's signing secret; the answer shows the new one, once",
-                {"200": _json("WebhookWithSecret", "The endpoint with its new secret")},
-                params=[webhook_id, _IDEMPOTENCY],
-                errors=(*_READ, 404),
-            )
-        },
+        "/webhooks/{webhook_id}/rotate-secret": {"post": rotate},
         "/webhooks/{webhook_id}/test": {
             "post": _op(
                 "test_webhook",
@@ -160,10 +164,24 @@ def schemas() -> dict[str, Any]:
         "description": _nullable(_STRING),
         "topics": {"type": "array", "items": _ref("WebhookTopic")},
         "enabled": {"type": "boolean"},
+        "previousSecretExpiresAt": _nullable(_TIME)
+        | {
+            "description": "Until when messages are also signed with the secret the last "
+            "rotation replaced (never shown); null: only the current secret signs"
+        },
         "createdAt": _TIME,
         "updatedAt": _TIME,
     }
-    required = ("id", "url", "description", "topics", "enabled", "createdAt", "updatedAt")
+    required = (
+        "id",
+        "url",
+        "description",
+        "topics",
+        "enabled",
+        "previousSecretExpiresAt",
+        "createdAt",
+        "updatedAt",
+    )
     delivery = {
         "id": _ID,
         "webhookId": _ID,
@@ -187,6 +205,19 @@ def schemas() -> dict[str, Any]:
         "DeliveryTopic": {"enum": [*WEBHOOK_TOPICS, TEST_TOPIC]},
         "WebhookInput": _obj(inputs, ("url", "topics")),
         "WebhookPatch": _obj(inputs),
+        "WebhookRotation": _obj(
+            {
+                "expiresInSeconds": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MAX_SECRET_GRACE,
+                    "default": DEFAULT_SECRET_GRACE,
+                    "description": "Seconds the previous secret keeps signing messages beside "
+                    "the new one (at most 7 days); 0 stops it at once. A bad value is a 400 "
+                    "naming expiresInSeconds",
+                }
+            }
+        ),
         "Webhook": _obj(endpoint, required),
         "WebhookWithSecret": _obj(
             {

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response, request, url_for
 from sqlalchemy.engine import Connection
 
 from shoptrace.shop_plugin.api.support import (
@@ -96,7 +96,9 @@ def delete_webhook(conn: Connection, webhook_id: int) -> Answer:
 @_with_secret
 @write_route
 def rotate_webhook_secret(conn: Connection, webhook_id: int) -> Answer:
-    return webhooks.rotate_secret(conn, merchant_id(), webhook_id), 200, {}
+    # The body is optional: none (or {}) keeps the previous secret for the default window.
+    body = json_body() if request.get_data(cache=True) else None
+    return webhooks.rotate_secret(conn, merchant_id(), webhook_id, body), 200, {}
 
 
 @write_route

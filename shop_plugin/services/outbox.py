@@ -22,7 +22,11 @@ shared with them (:mod:`.retry`, :mod:`.runner`).
 :class:`OutboxRunner` is the in-process worker of ``SHOPTRACE_OUTBOX_RUNNER=thread``: a daemon
 thread polling every ``interval`` seconds, woken as soon as a transaction that queued a
 message has committed (the connection going back to the pool carries a mark that
-:func:`enqueue_event` set).
+:func:`enqueue_event` set). Given a :class:`~.retention.Retention`, it also prunes old
+delivered and dead messages and platform hook records, at most once an hour.
+
+A webhook endpoint rotated with a grace window has two secrets until the window ends: its
+messages carry two ``v1`` signatures, the new secret's first.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import json
 import logging
 import random
 import secrets
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -46,6 +51,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shoptrace.sdk.webhooks import SIGNATURE_HEADER, sign
 from shoptrace.shop_plugin.services.clock import iso, utcnow
+from shoptrace.shop_plugin.services.retention import PruneSchedule, Retention
 from shoptrace.shop_plugin.services.retry import (
     BACKOFF_BASE,
     BACKOFF_CAP,
@@ -297,6 +303,8 @@ class WebhookChannel:
                 webhook_endpoints.c.merchant_id,
                 webhook_endpoints.c.url,
                 webhook_endpoints.c.secret_salt,
+                webhook_endpoints.c.previous_secret_salt,
+                webhook_endpoints.c.previous_secret_expires_at,
                 webhook_endpoints.c.enabled,
             ).where(webhook_endpoints.c.id.in_(sorted({e for _, e in endpoints})))
         ).all()
@@ -305,13 +313,25 @@ class WebhookChannel:
             if (row.merchant_id, row.id) not in endpoints:
                 continue
             secret = endpoint_secret(self._signing_key, row.secret_salt)
-            found[row.id] = Target(row.url, bool(row.enabled), _signer(secret))
+            previous = None
+            until = row.previous_secret_expires_at
+            if row.previous_secret_salt is not None and until is not None:
+                previous = (endpoint_secret(self._signing_key, row.previous_secret_salt), until)
+            found[row.id] = Target(row.url, bool(row.enabled), _signer(secret, previous))
         return found
 
 
-def _signer(secret: str) -> Callable[[bytes], dict[str, str]]:
+def _signer(
+    secret: str, previous: tuple[str, datetime] | None = None
+) -> Callable[[bytes], dict[str, str]]:
+    """Headers signing a body with ``secret``, and with the previous secret too while its
+    grace window lasts (checked when the message is signed, not when it was leased)."""
+
     def headers(body: bytes) -> dict[str, str]:
-        return {SIGNATURE_HEADER: sign(body, secret)}
+        keys = [secret]
+        if previous is not None and utcnow() < previous[1]:
+            keys.append(previous[0])
+        return {SIGNATURE_HEADER: sign(body, keys)}
 
     return headers
 
@@ -466,9 +486,9 @@ def _record(
             "last_status": outcome.status,
             "last_error": outcome.error,
             "lease_until": None,
+            # A dead message's next_attempt_at is when it died: retention counts from there.
+            "next_attempt_at": at + delay if state == "retrying" else at,
         }
-        if state == "retrying":
-            values["next_attempt_at"] = at + delay
     with store.begin() as conn:
         moved = conn.execute(outbox.update().where(mine).values(**values))
     if moved.rowcount != 1:
@@ -544,7 +564,9 @@ class OutboxRunner(PollingRunner):
     =thread``): polls every ``interval`` seconds and whenever :meth:`nudge` is called.
 
     The thread starts with the first :meth:`nudge` or :meth:`ensure_started` (again in a
-    forked child). :meth:`attach` wakes it after every commit that queued a message.
+    forked child). :meth:`attach` wakes it after every commit that queued a message. With a
+    ``retention``, a round also prunes what the retention period let go, at most once an
+    hour (a big backlog a few thousand rows per round, so deliveries are not held up).
     """
 
     thread_name = "shoptrace-outbox"
@@ -559,12 +581,19 @@ class OutboxRunner(PollingRunner):
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         timeout: float = DEFAULT_TIMEOUT,
         batch: int = 100,
+        retention: Retention | None = None,
     ) -> None:
         super().__init__(store, interval=interval)
         self._signing_key = signing_key
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.batch = batch
+        self.pruning = (
+            PruneSchedule(retention, log=log, label="outbox runner", clock=time.monotonic)
+            if retention is not None
+            else None
+        )
+        """When and how much this runner prunes; None: never (``shoptrace outbox prune``)."""
 
     def __repr__(self) -> str:
         return f"OutboxRunner(interval={self.interval}, running={self.running})"
@@ -589,4 +618,6 @@ class OutboxRunner(PollingRunner):
             self.report_success()
         except Exception:
             self.report_failure(log, "outbox runner: delivery failed; retrying at the next poll")
+        if self.pruning is not None and not self.stopping:
+            self.pruning.run_if_due(self.store, should_stop=lambda: self.stopping)
         return total

@@ -3,8 +3,12 @@
 An endpoint is an URL, the topics it subscribes to (:data:`~outbox.WEBHOOK_TOPICS`) and a
 signing secret. The secret is never stored: it is derived from ``SHOPTRACE_SIGNING_KEY`` and
 the endpoint's random salt (:func:`~outbox.endpoint_secret`), shown once when the endpoint
-is created and when it is rotated (a new salt). Deliveries are the endpoint's outbox
-messages: listed with their state, and put back to ``pending`` on request.
+is created and when it is rotated (a new salt). A rotation keeps the previous salt for a
+grace window (24 hours unless asked otherwise, at most 7 days), during which every message
+is signed with both secrets, so the merchant's receiver keeps verifying until it has the new
+one (as Stripe rolls endpoint secrets). Deliveries are the endpoint's outbox messages: listed
+with their state, and put back to ``pending`` on request; delivered and dead ones are pruned
+after the retention period (:mod:`.retention`).
 
 Endpoints must be ``https://`` URLs on public hosts; with ``allow_local``
 (``SHOPTRACE_WEBHOOK_LOCAL_URLS``) also hosts on this machine or a private network, over
@@ -20,6 +24,7 @@ import logging
 import secrets
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +37,7 @@ from shoptrace.shop_plugin.services.clock import iso, utcnow
 from shoptrace.shop_plugin.services.errors import (
     Conflict,
     FieldError,
+    InvalidInput,
     NotFound,
 )
 from shoptrace.shop_plugin.services.outbox import (
@@ -53,6 +59,7 @@ from shoptrace.shop_plugin.services.validation import (
     Field,
     array,
     enum,
+    integer,
     obj,
     text,
     url,
@@ -62,7 +69,9 @@ from shoptrace.shop_plugin.store.engine import Store
 from shoptrace.shop_plugin.store.tables import OUTBOX_STATUSES, outbox, webhook_endpoints
 
 __all__ = [
+    "DEFAULT_SECRET_GRACE",
     "MAX_ENDPOINTS",
+    "MAX_SECRET_GRACE",
     "STATUSES",
     "TOPICS",
     "code_suspicious_receiver",
@@ -84,6 +93,12 @@ log = logging.getLogger(__name__)
 
 MAX_ENDPOINTS = 20
 """Endpoints one merchant may register."""
+
+DEFAULT_SECRET_GRACE = 24 * 3600
+"""Seconds a rotated-out secret keeps signing messages unless the rotation says otherwise."""
+
+MAX_SECRET_GRACE = 7 * 24 * 3600
+"""The longest grace window a rotation may ask for (``expiresInSeconds``)."""
 
 STATUSES = OUTBOX_STATUSES
 TOPICS = (*WEBHOOK_TOPICS, TEST_TOPIC)
@@ -180,14 +195,23 @@ def _schema(*, partial: bool, allow_local: bool) -> Check:
     )
 
 
+def _previous_until(row: Any) -> Any:
+    """When the endpoint's previous secret stops signing, or None when it has none (left)."""
+    until = row.previous_secret_expires_at
+    if row.previous_secret_salt is None or until is None or until <= utcnow():
+        return None
+    return until
+
+
 def render_endpoint(row: Any) -> dict[str, Any]:
-    """The API form of an endpoint (never with its secret)."""
+    """The API form of an endpoint (never with a secret, current or previous)."""
     return {
         "id": row.id,
         "url": row.url,
         "description": row.description,
         "topics": list(row.topics or []),
         "enabled": bool(row.enabled),
+        "previousSecretExpiresAt": iso(_previous_until(row)),
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
     }
@@ -310,17 +334,58 @@ def delete_endpoint(conn: Connection, merchant_id: int, endpoint_id: int) -> dic
     return {"id": endpoint_id, "deleted": True}
 
 
-def rotate_secret(conn: Connection, merchant_id: int, endpoint_id: int) -> dict[str, Any]:
-    """Give the endpoint a new secret (read it with :func:`endpoint_secret_of`). Messages sent
-    from now on, retries included, are signed with the new secret only."""
+_ROTATION = obj(
+    {
+        "expiresInSeconds": Field(integer(minimum=0, maximum=MAX_SECRET_GRACE), nullable=False),
+    }
+)
+
+
+def _grace_seconds(body: Any) -> int:
+    """``expiresInSeconds`` of a rotation body (None or ``{}``: the default); a bad one is a
+    400 naming the member and the rule, as the action's parameters are."""
+    if body is None:
+        return DEFAULT_SECRET_GRACE
+    errors: list[FieldError] = []
+    data = _ROTATION(body, "", errors)
+    if errors:
+        raise InvalidInput(errors, status=400)
+    seconds: int = data.get("expiresInSeconds", DEFAULT_SECRET_GRACE)
+    return seconds
+
+
+def rotate_secret(
+    conn: Connection, merchant_id: int, endpoint_id: int, body: Any = None
+) -> dict[str, Any]:
+    """Give the endpoint a new secret (read it with :func:`endpoint_secret_of`).
+
+    ``body`` may hold ``expiresInSeconds`` (0 to 7 days, default 24 hours): until then
+    messages, retries included, are signed with the new and the previous secret, so the
+    receiver keeps verifying while it moves to the new one; 0 drops the previous secret at
+    once. A second rotation inside the window keeps the secret current until then as the
+    previous one (the older one stops).
+    """
+    grace = _grace_seconds(body)
     _endpoint_row(conn, merchant_id, endpoint_id)
+    now = utcnow()
+    previous: dict[str, Any] = {"previous_secret_salt": None, "previous_secret_expires_at": None}
+    if grace:
+        until = now + timedelta(seconds=grace)
+        if until.microsecond:  # to the next whole second: the time shown is the time kept
+            until += timedelta(microseconds=1_000_000 - until.microsecond)
+        # The salt the row holds as it is updated (not as read above): two rotations racing
+        # leave the second's previous secret the one the first showed.
+        previous = {
+            "previous_secret_salt": webhook_endpoints.c.secret_salt,
+            "previous_secret_expires_at": until,
+        }
     conn.execute(
         webhook_endpoints.update()
         .where(
             webhook_endpoints.c.id == endpoint_id,
             webhook_endpoints.c.merchant_id == merchant_id,
         )
-        .values(secret_salt=new_secret_salt(), updated_at=utcnow())
+        .values(secret_salt=new_secret_salt(), updated_at=now, **previous)
     )
     return get_endpoint(conn, merchant_id, endpoint_id)
 
@@ -374,7 +439,12 @@ def _delivery_row(conn: Connection, merchant_id: int, endpoint_id: int, delivery
         )
     ).one_or_none()
     if row is None:
-        raise NotFound.of("delivery_id", f"delivery {delivery_id} does not exist")
+        raise NotFound.of(
+            "delivery_id",
+            f"delivery {delivery_id} does not exist: it never did, or it was delivered or "
+            "dead longer ago than the outbox keeps messages (SHOPTRACE_OUTBOX_RETENTION_DAYS, "
+            "30 days by default) and was pruned",
+        )
     return row
 
 

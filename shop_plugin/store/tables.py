@@ -583,6 +583,8 @@ hook_events = sa.Table(
     sa.Column("outcome", sa.String(200), nullable=False),
     sa.Column("received_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("merchant_id", "platform", "event_id"),
+    # Pruning walks the records older than the retention period in this order.
+    sa.Index(None, "received_at"),
 )
 
 webhook_endpoints = sa.Table(
@@ -590,12 +592,16 @@ webhook_endpoints = sa.Table(
     metadata,
     # Where the merchant wants outbound webhooks. The signing secret is derived from
     # SHOPTRACE_SIGNING_KEY and ``secret_salt``, so the database alone does not hold it.
+    # After a rotation the previous secret's salt is kept until ``previous_secret_expires_at``
+    # (UTC): messages sent before then are signed with both secrets.
     _id(),
     _merchant_fk(),
     sa.Column("url", sa.String(2000), nullable=False),
     sa.Column("description", sa.String(200)),
     sa.Column("topics", sa.JSON(), nullable=False),
     sa.Column("secret_salt", sa.String(64), nullable=False),
+    sa.Column("previous_secret_salt", sa.String(64)),
+    sa.Column("previous_secret_expires_at", UTCDateTime()),
     sa.Column("enabled", sa.Boolean(), nullable=False),
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),

@@ -66,6 +66,22 @@ def test_several_v1_values_one_matching_is_enough() -> None:
     assert construct_event(BODY, padded, SECRET, now=NOW)["id"] == "evt_1"
 
 
+def test_a_receiver_with_either_secret_verifies_during_a_rotation_and_only_the_new_after() -> None:
+    # The service signs with the new secret first, then the previous one, until the rotation's
+    # window ends (ShopTrace-Signature: t=...,v1=<new>,v1=<old>); after it, the new one only.
+    new, old = OTHER, SECRET
+    during = sign(BODY, [new, old], timestamp=NOW)
+    assert during == (
+        f"t={NOW},v1={compute_signature(BODY, new, NOW)},v1={compute_signature(BODY, old, NOW)}"
+    )
+    for held in (new, old, [old, new]):
+        assert construct_event(BODY, during, held, now=NOW)["id"] == "evt_1"
+    after = sign(BODY, new, timestamp=NOW)
+    assert construct_event(BODY, after, new, now=NOW)["id"] == "evt_1"
+    assert construct_event(BODY, after, [old, new], now=NOW)["id"] == "evt_1"
+    assert _reason(BODY, after, old) == "mismatch"
+
+
 @pytest.mark.parametrize("header", [None, "", "   "])
 def test_a_missing_header_is_refused(header: Any) -> None:
     assert _reason(BODY, header) == "missing-header"

@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shoptrace.sdk import __version__
-from shoptrace.sdk.webhooks import construct_event
+from shoptrace.sdk.webhooks import WebhookSignatureError, compute_signature, construct_event
 from shoptrace.shop_plugin.services.clock import utcnow
 from shoptrace.shop_plugin.services.merchants import create_key
 from shoptrace.shop_plugin.services.outbox import (
@@ -34,7 +34,7 @@ from shoptrace.shop_plugin.services.outbox import (
     enqueue_message,
 )
 from shoptrace.shop_plugin.store.engine import Store
-from shoptrace.shop_plugin.store.tables import outbox
+from shoptrace.shop_plugin.store.tables import outbox, webhook_endpoints
 from tests.shop_plugin.helpers import SIGNING_KEY, Api, add_merchant, make_app
 from tests.shop_plugin.receiver import Receiver
 from tests.shop_plugin.resolver_helpers import flush_scans, forged, make_shop
@@ -366,7 +366,75 @@ def test_disabling_an_endpoint_stops_its_deliveries_from_the_next_lease_on(
     assert _deliver(store).leased == 0
 
 
-def test_rotation_signs_later_tries_with_the_new_secret(
+def _signatures(request: dict[str, Any]) -> list[str]:
+    header = request["headers"]["ShopTrace-Signature"]
+    return [item[3:] for item in header.split(",") if item.startswith("v1=")]
+
+
+def test_during_the_grace_window_a_receiver_with_either_secret_verifies(
+    store: Store, api: Api, receiver: Receiver
+) -> None:
+    hook = _endpoint(api, receiver.url)
+    _recall(store, api.merchant_id, 1)
+    receiver.statuses = [500]
+    now = utcnow()
+    _deliver(store, now=now)  # the first try fails, before the rotation
+    rotated = api.post(f"/webhooks/{hook['id']}/rotate-secret", {"expiresInSeconds": 3600})
+    assert rotated.status_code == 200, rotated.get_json()
+    new, old = rotated.get_json()["secret"], hook["secret"]
+    _recall(store, api.merchant_id, 2)
+    assert _deliver(store, now=now + timedelta(minutes=1)).delivered == 2
+    first, *during = receiver.requests
+    assert len(_signatures(first)) == 1
+    for request in during:  # the retry and the new message alike
+        header = request["headers"]["ShopTrace-Signature"]
+        assert header.startswith("t=") and len(_signatures(request)) == 2
+        # The new secret's signature comes first, then the previous one's.
+        t = int(header.split(",")[0][2:])
+        assert _signatures(request) == [
+            compute_signature(request["body"], new, t),
+            compute_signature(request["body"], old, t),
+        ]
+        for secret in (new, old):
+            event = construct_event(request["body"], header, secret)
+            assert event["type"] == "recall.created"
+    # The window ends: from then on only the new secret signs.
+    with store.begin() as conn:
+        conn.execute(
+            webhook_endpoints.update().values(
+                previous_secret_expires_at=utcnow() - timedelta(seconds=1)
+            )
+        )
+    assert api.get(f"/webhooks/{hook['id']}").get_json()["previousSecretExpiresAt"] is None
+    _recall(store, api.merchant_id, 3)
+    assert _deliver(store).delivered == 1
+    after = receiver.requests[-1]
+    header = after["headers"]["ShopTrace-Signature"]
+    assert len(_signatures(after)) == 1
+    assert construct_event(after["body"], header, new)["type"] == "recall.created"
+    with pytest.raises(WebhookSignatureError) as refused:
+        construct_event(after["body"], header, old)
+    assert refused.value.reason == "mismatch"
+
+
+def test_the_grace_window_ends_by_the_clock(store: Store, api: Api, receiver: Receiver) -> None:
+    hook = _endpoint(api, receiver.url)
+    rotated = api.post(f"/webhooks/{hook['id']}/rotate-secret", {"expiresInSeconds": 1})
+    new = rotated.get_json()["secret"]
+    until = datetime.fromisoformat(rotated.get_json()["previousSecretExpiresAt"])
+    _recall(store, api.merchant_id, 1)
+    assert _deliver(store).delivered == 1
+    time.sleep(max(0.0, (until - utcnow()).total_seconds()) + 0.05)  # at most 2 s
+    _recall(store, api.merchant_id, 2)
+    assert _deliver(store).delivered == 1
+    during, after = receiver.requests
+    assert len(_signatures(during)) == 2 and len(_signatures(after)) == 1
+    construct_event(after["body"], after["headers"]["ShopTrace-Signature"], new)
+    with pytest.raises(WebhookSignatureError):
+        construct_event(after["body"], after["headers"]["ShopTrace-Signature"], hook["secret"])
+
+
+def test_rotation_without_grace_signs_later_tries_with_the_new_secret_only(
     store: Store, api: Api, receiver: Receiver
 ) -> None:
     hook = _endpoint(api, receiver.url)
@@ -374,13 +442,47 @@ def test_rotation_signs_later_tries_with_the_new_secret(
     receiver.statuses = [500]
     now = utcnow()
     _deliver(store, now=now)
-    rotated = api.post(f"/webhooks/{hook['id']}/rotate-secret").get_json()
+    rotated = api.post(f"/webhooks/{hook['id']}/rotate-secret", {"expiresInSeconds": 0})
+    assert rotated.get_json()["previousSecretExpiresAt"] is None
     _deliver(store, now=now + timedelta(minutes=1))
     first, second = receiver.requests
     construct_event(first["body"], first["headers"]["ShopTrace-Signature"], hook["secret"])
-    construct_event(second["body"], second["headers"]["ShopTrace-Signature"], rotated["secret"])
+    secret = rotated.get_json()["secret"]
+    construct_event(second["body"], second["headers"]["ShopTrace-Signature"], secret)
+    assert len(_signatures(second)) == 1
     with pytest.raises(ValueError):
         construct_event(second["body"], second["headers"]["ShopTrace-Signature"], hook["secret"])
+
+
+def test_a_second_rotation_in_the_window_drops_the_oldest_secret(
+    store: Store, api: Api, receiver: Receiver
+) -> None:
+    hook = _endpoint(api, receiver.url)
+    first = api.post(f"/webhooks/{hook['id']}/rotate-secret").get_json()
+    second = api.post(f"/webhooks/{hook['id']}/rotate-secret").get_json()
+    assert len({hook["secret"], first["secret"], second["secret"]}) == 3
+    _recall(store, api.merchant_id)
+    assert _deliver(store).delivered == 1
+    [request] = receiver.requests
+    header = request["headers"]["ShopTrace-Signature"]
+    assert len(_signatures(request)) == 2
+    for secret in (second["secret"], first["secret"]):
+        construct_event(request["body"], header, secret)
+    with pytest.raises(WebhookSignatureError):
+        construct_event(request["body"], header, hook["secret"])
+
+
+def test_a_dead_message_is_dated_by_its_last_try(
+    store: Store, api: Api, receiver: Receiver
+) -> None:
+    _endpoint(api, receiver.url)
+    _recall(store, api.merchant_id)
+    receiver.statuses = [500]
+    died = utcnow() + timedelta(days=3)
+    assert _deliver(store, now=died, max_attempts=1).dead == 1
+    [row] = _messages(store)
+    # Retention counts a dead message's age from when it died (see services/retention.py).
+    assert (row.status, row.next_attempt_at) == ("dead", died)
 
 
 def test_other_channels_wait_for_their_own_worker(store: Store, api: Api) -> None:

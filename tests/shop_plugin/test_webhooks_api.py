@@ -4,6 +4,7 @@ input rule, rotation, deletion, test messages, the delivery log and redelivery."
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from referencing.jsonschema import DRAFT202012
 from shoptrace.sdk.webhooks import construct_event, sign
 from shoptrace.shop_plugin.services import webhooks as webhook_service
 from shoptrace.shop_plugin.services.outbox import endpoint_secret, enqueue_event
+from shoptrace.shop_plugin.services.retention import Retention, prune
 from shoptrace.shop_plugin.store.tables import idempotency_keys, outbox, webhook_endpoints
 from tests.shop_plugin.helpers import SIGNING_KEY, Api, add_merchant, count_rows, make_app
 
@@ -228,6 +230,128 @@ def test_rotation_gives_a_new_secret_and_the_old_one_stops_verifying(
         construct_event(payload, sign(payload, current), created["secret"])
     assert "secret" not in api.get(f"/webhooks/{created['id']}").get_json()
     assert api.post("/webhooks/999/rotate-secret").status_code == 404
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_rotation_keeps_the_previous_secret_for_a_window_without_showing_it(
+    app: Flask, api: Api, check: Any
+) -> None:
+    created = _create(api)
+    assert created["previousSecretExpiresAt"] is None
+    [before] = _rows(app, webhook_endpoints)
+    started = datetime.now(UTC)
+    response = api.post(f"/webhooks/{created['id']}/rotate-secret")  # no body: 24 hours
+    assert response.status_code == 200
+    body = response.get_json()
+    check("WebhookWithSecret", body)
+    until = _when(body["previousSecretExpiresAt"])
+    assert started + timedelta(hours=24) - timedelta(seconds=1) <= until
+    assert until <= datetime.now(UTC) + timedelta(hours=24, seconds=1)
+    text = response.get_data(as_text=True)
+    assert created["secret"] not in text and body["secret"] != created["secret"]
+    [row] = _rows(app, webhook_endpoints)
+    assert row.previous_secret_salt == before.secret_salt != row.secret_salt
+    assert row.previous_secret_expires_at == until
+    assert endpoint_secret(SIGNING_KEY, row.secret_salt) == body["secret"]
+    shown = api.get(f"/webhooks/{created['id']}").get_json()
+    check("Webhook", shown)
+    assert shown["previousSecretExpiresAt"] == body["previousSecretExpiresAt"]
+    assert "secret" not in shown and created["secret"] not in json.dumps(shown)
+    listed = api.get("/webhooks").get_json()["webhooks"]
+    assert listed[0]["previousSecretExpiresAt"] == body["previousSecretExpiresAt"]
+
+    hour = api.post(f"/webhooks/{created['id']}/rotate-secret", {"expiresInSeconds": 3600})
+    assert hour.status_code == 200
+    until = _when(hour.get_json()["previousSecretExpiresAt"])
+    assert timedelta(minutes=59) < until - datetime.now(UTC) <= timedelta(hours=1, seconds=1)
+    # A second rotation inside the window keeps the then-current secret, not the oldest one.
+    [row] = _rows(app, webhook_endpoints)
+    assert endpoint_secret(SIGNING_KEY, row.previous_secret_salt) == body["secret"]
+
+    now = api.post(f"/webhooks/{created['id']}/rotate-secret", {"expiresInSeconds": 0})
+    assert now.get_json()["previousSecretExpiresAt"] is None
+    [row] = _rows(app, webhook_endpoints)
+    assert (row.previous_secret_salt, row.previous_secret_expires_at) == (None, None)
+    empty = api.post(f"/webhooks/{created['id']}/rotate-secret", {})
+    assert empty.get_json()["previousSecretExpiresAt"] is not None  # {}: the default
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"expiresInSeconds": -1}, "expiresInSeconds", "minimum"),
+        ({"expiresInSeconds": 7 * 86400 + 1}, "expiresInSeconds", "maximum"),
+        ({"expiresInSeconds": "3600"}, "expiresInSeconds", "type"),
+        ({"expiresInSeconds": 1.5}, "expiresInSeconds", "type"),
+        ({"expiresInSeconds": True}, "expiresInSeconds", "type"),
+        ({"expiresInSeconds": None}, "expiresInSeconds", "type"),
+        ({"expiresIn": 60}, "expiresIn", "unknown-field"),
+        ([3600], "(body)", "type"),
+        ("3600", "(body)", "type"),
+    ],
+)
+def test_a_bad_rotation_body_is_a_400_naming_the_member_and_rule(
+    app: Flask, api: Api, body: Any, field: str, rule: str
+) -> None:
+    created = _create(api)
+    [before] = _rows(app, webhook_endpoints)
+    response = api.post(f"/webhooks/{created['id']}/rotate-secret", body)
+    assert response.status_code == 400, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
+    assert "secret" not in problem and "whsec_" not in response.get_data(as_text=True)
+    assert _rows(app, webhook_endpoints) == [before]  # nothing rotated
+
+
+def test_a_bad_rotation_request_is_refused_before_anything_changes(app: Flask, api: Api) -> None:
+    created = _create(api)
+    [before] = _rows(app, webhook_endpoints)
+    path = api.url(f"/webhooks/{created['id']}/rotate-secret")
+    broken = api.client.post(
+        path, data="{", headers=api.headers({"Content-Type": "application/json"})
+    )
+    assert broken.status_code == 400 and broken.get_json()["errors"][0]["rule"] == "json"
+    text = api.client.post(path, data="3600", headers=api.headers({"Content-Type": "text/plain"}))
+    assert text.status_code == 415
+    ranged = api.post(f"/webhooks/{created['id']}/rotate-secret", {"expiresInSeconds": 10**6})
+    assert ranged.get_json()["errors"][0]["detail"] == f"must be at most {7 * 86400}"
+    assert _rows(app, webhook_endpoints) == [before]
+    assert api.post("/webhooks/999/rotate-secret", {"expiresInSeconds": 60}).status_code == 404
+
+
+def test_a_rotation_replayed_by_its_idempotency_key_rotates_once(app: Flask, api: Api) -> None:
+    created = _create(api)
+    headers = {"Idempotency-Key": "rotate-1"}
+    path = f"/webhooks/{created['id']}/rotate-secret"
+    first = api.post(path, {"expiresInSeconds": 600}, headers=headers)
+    again = api.post(path, {"expiresInSeconds": 600}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.get_json() == first.get_json()
+    [row] = _rows(app, webhook_endpoints)
+    assert endpoint_secret(SIGNING_KEY, row.secret_salt) == first.get_json()["secret"]
+    assert endpoint_secret(SIGNING_KEY, row.previous_secret_salt) == created["secret"]
+    stored = _rows(app, idempotency_keys)
+    assert stored and all(first.get_json()["secret"] not in str(tuple(r)) for r in stored)
+
+
+def test_a_pruned_delivery_is_a_404_that_says_why(app: Flask, api: Api) -> None:
+    created = _create(api)
+    test = api.post(f"/webhooks/{created['id']}/test").get_json()
+    old = datetime.now(UTC) - timedelta(days=45)
+    _set(app, test["id"], status="delivered", delivered_at=old, next_attempt_at=old)
+    report = prune(app.extensions["shoptrace"].store, Retention())
+    assert report.delivered == 1
+    path = f"/webhooks/{created['id']}/deliveries/{test['id']}"
+    for response in (api.post(path + "/redeliver"), api.get(path)):
+        assert response.status_code == 404
+        [error] = response.get_json()["errors"]
+        assert (error["field"], error["rule"]) == ("delivery_id", "not-found")
+        assert "SHOPTRACE_OUTBOX_RETENTION_DAYS" in error["detail"] and "pruned" in error["detail"]
+    assert count_rows(app, outbox) == 0
 
 
 def test_delete_removes_the_endpoint_and_its_deliveries(app: Flask, api: Api, check: Any) -> None:
@@ -451,3 +575,24 @@ def test_no_body_makes_a_500(app: Flask, api: Api, body: Any) -> None:
         api.client.delete(api.url(path), headers=api.headers())
     else:
         assert created.mimetype == "application/problem+json"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        _json_values,
+        st.fixed_dictionaries(
+            {}, optional={"expiresInSeconds": st.one_of(st.integers(), _json_values)}
+        ),
+    )
+)
+def test_no_rotation_body_makes_a_500(app: Flask, api: Api, body: Any) -> None:
+    listed = api.get("/webhooks").get_json()["webhooks"]
+    hook = listed[0] if listed else _create(api)
+    response = api.post(f"/webhooks/{hook['id']}/rotate-secret", body)
+    assert response.status_code in (200, 400), response.get_data(as_text=True)
+    if response.status_code == 400:
+        assert response.mimetype == "application/problem+json"
+        assert "whsec_" not in response.get_data(as_text=True)

@@ -89,10 +89,25 @@ class WebhookEndpointsService(Service):
         )
 
     def rotate_secret(
-        self, webhook_id: int, *, idempotency_key: str | None = None
+        self,
+        webhook_id: int,
+        *,
+        expires_in_seconds: int | None = None,
+        idempotency_key: str | None = None,
     ) -> WebhookEndpoint:
-        """Replace the endpoint's signing secret; the result's ``secret`` is the new one."""
-        response = self._post(f"{_endpoint(webhook_id)}/rotate-secret", None, idempotency_key)
+        """Replace the endpoint's signing secret; the result's ``secret`` is the new one.
+
+        Until ``previous_secret_expires_at`` messages are signed with the new and the previous
+        secret, so a receiver verifies with either while it moves over:
+        ``expires_in_seconds`` sets that window (0 to 7 days; 0 stops the previous secret at
+        once); None leaves it to the service (24 hours).
+        """
+        payload = None
+        if expires_in_seconds is not None:
+            if isinstance(expires_in_seconds, bool) or not isinstance(expires_in_seconds, int):
+                raise TypeError("expires_in_seconds must be a whole number of seconds")
+            payload = {"expiresInSeconds": expires_in_seconds}
+        response = self._post(f"{_endpoint(webhook_id)}/rotate-secret", payload, idempotency_key)
         return WebhookEndpoint.from_json(response.json())
 
     def test(self, webhook_id: int, *, idempotency_key: str | None = None) -> WebhookDelivery:

@@ -234,6 +234,19 @@ def test_webhook_endpoints(live: LiveServer) -> None:
         assert [e.id for e in hooks.list()] == [made.id]
         rotated = hooks.rotate_secret(made.id)
         assert rotated.secret and rotated.secret != made.secret
+        # The previous secret keeps signing for a day by default, then for what was asked.
+        assert rotated.previous_secret_expires_at is not None
+        soon = datetime.now(UTC) + timedelta(hours=23)
+        assert rotated.previous_secret_expires_at > soon
+        short = hooks.rotate_secret(made.id, expires_in_seconds=60)
+        assert short.previous_secret_expires_at is not None
+        assert short.previous_secret_expires_at < soon
+        assert hooks.rotate_secret(made.id, expires_in_seconds=0).previous_secret_expires_at is None
+        with pytest.raises(ValidationError) as refused:
+            hooks.rotate_secret(made.id, expires_in_seconds=8 * 86400)
+        assert refused.value.status == 400
+        [error] = refused.value.errors
+        assert (error.field, error.rule) == ("expiresInSeconds", "maximum")
         delivery = hooks.test(made.id)
         assert [d.id for d in hooks.deliveries(made.id)] == [delivery.id]
         assert hooks.get_delivery(made.id, delivery.id).payload is not None
