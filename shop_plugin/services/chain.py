@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from shoptrace.sdk.epcis.fastpath import FastEvents
 from shoptrace.sdk.epcis.hashing import EPCISHashError, event_hash
 from shoptrace.shop_plugin.services.clock import iso, utcnow
 from shoptrace.shop_plugin.store.engine import Store
@@ -127,6 +128,7 @@ def verify(store: Store, merchant_id: int) -> dict[str, Any]:
         ).one_or_none()
         contexts = _contexts(conn, merchant_id)
     head = Head(0, GENESIS) if head_row is None else Head(int(head_row.seq), head_row.head)
+    hasher = _Hasher(contexts)
     current = Head(0, GENESIS)
     broken: dict[str, Any] | None = None
     count = 0
@@ -134,7 +136,7 @@ def verify(store: Store, merchant_id: int) -> dict[str, Any]:
         count += 1
         if broken is not None:
             continue
-        reason = _check(row, current, contexts)
+        reason = _check(row, current, hasher)
         if reason is not None:
             broken = {"seq": int(row.seq), "eventID": row.event_id, "reason": reason}
             continue
@@ -157,14 +159,29 @@ def verify(store: Store, merchant_id: int) -> dict[str, Any]:
     }
 
 
-def _check(row: Any, previous: Head, contexts: dict[int, Any]) -> str | None:
+class _Hasher:
+    """Hash IDs of stored events: the common shapes by capture's fast path (with its caches
+    kept across the walk, one per ``@context``), the rest by the general path."""
+
+    def __init__(self, contexts: dict[int, Any]) -> None:
+        self.contexts = contexts
+        self._fast: dict[int | None, FastEvents] = {}
+
+    def hash_id(self, document: Any, context_id: int | None) -> str:
+        context = self.contexts.get(context_id) if context_id is not None else None
+        fast = self._fast.get(context_id)
+        if fast is None:
+            fast = self._fast[context_id] = FastEvents(context)
+        found = fast.check(document)
+        return found.hash_id if found is not None else event_hash(document, context)
+
+
+def _check(row: Any, previous: Head, hasher: _Hasher) -> str | None:
     """Why ``row`` breaks the chain after ``previous``, or None."""
     if row.seq != previous.seq + 1:
         return f"expected position {previous.seq + 1} next, found {row.seq} (events removed)"
     try:
-        document = json.loads(row.document)
-        context = contexts.get(row.context_id) if row.context_id is not None else None
-        recomputed = event_hash(document, context)
+        recomputed = hasher.hash_id(json.loads(row.document), row.context_id)
     except (ValueError, EPCISHashError) as exc:
         return f"the stored event cannot be read or hashed: {exc}"
     if recomputed != row.hash_id:
