@@ -384,6 +384,11 @@ _P: dict[str, tuple[str, str]] = {
         "with it.",
         "请立即复制：此密钥仅显示这一次。请用它校验每条消息的 ShopTrace-Signature。",
     ),
+    "hook.previous_until": (
+        "Until {date} each message is also signed with the previous secret, so receivers can "
+        "switch to the new one meanwhile.",
+        "在 {date} 之前，每条消息同时附带旧密钥的签名，接收方可在此期间换用新密钥。",
+    ),
     "hook.deliveries": ("Deliveries", "投递记录"),
     "hook.counts": ("{pending} waiting, {dead} failed", "待投递 {pending} 条，失败 {dead} 条"),
     "hook.topic": ("Topic", "主题"),

@@ -445,6 +445,12 @@ def test_webhook_endpoints_show_their_secret_once_and_their_deliveries(
     assert rotated.status_code == 200
     fresh = re.search(r"whsec_[A-Za-z0-9_-]+", rotated.text)
     assert fresh is not None and fresh.group() != secret.group()
+    # The old secret keeps signing for a day, and both pages say until when.
+    until = api.get(hook).get_json()["previousSecretExpiresAt"]
+    assert until is not None
+    assert "also signed with the previous secret" in text_of(rotated.text)
+    assert "also signed with the previous secret" in text_of(admin.page(hook))
+    assert "同时附带旧密钥的签名" in admin.page(hook, lang="zh-CN")
     assert _location(admin.post(hook + "/delete")).startswith("/webhooks")
     assert count_rows(app, webhook_endpoints) == 0
 
