@@ -18,15 +18,12 @@ address is the DNS owner's choice.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,6 +31,7 @@ from sqlalchemy.engine import Connection
 from shoptrace.sdk import digital_link
 from shoptrace.sdk.errors import ShoptraceError
 from shoptrace.shop_plugin.services.clock import iso, utcnow
+from shoptrace.shop_plugin.services.endpoint_urls import endpoint_url
 from shoptrace.shop_plugin.services.errors import (
     Conflict,
     FieldError,
@@ -62,7 +60,6 @@ from shoptrace.shop_plugin.services.validation import (
     integer,
     obj,
     text,
-    url,
     validate,
 )
 from shoptrace.shop_plugin.store.engine import Store
@@ -104,68 +101,10 @@ STATUSES = OUTBOX_STATUSES
 TOPICS = (*WEBHOOK_TOPICS, TEST_TOPIC)
 """Topics a delivery can have: the subscribable ones and the test message's."""
 
-_LOCAL_NAMES = ("localhost", "localhost.localdomain")
-
 
 def _bad(errors: list[FieldError], path: str, rule: str, detail: str) -> Any:
     errors.append(FieldError(path, rule, detail))
     return INVALID
-
-
-def _is_local_host(host: str) -> bool:
-    """A loopback or private host: ``localhost`` and IP literals that are not global."""
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
-    except ValueError:
-        # The resolver also takes the old IPv4 spellings: 127.1, 0x7f000001, 2130706433.
-        if not host.isascii() or not all(c in "0123456789abcdefx." for c in host):
-            return False
-        try:
-            address = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return False
-    return not address.is_global
-
-
-def _endpoint_url(*, allow_local: bool) -> Check:
-    as_url = url()
-
-    def check(value: Any, path: str, errors: list[FieldError]) -> Any:
-        value = as_url(value, path, errors)
-        if value is INVALID:
-            return INVALID
-        parts = urlsplit(value)
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a bad port
-            host = (parts.hostname or "").rstrip(".").lower()
-        except ValueError:
-            return _bad(errors, path, "url", "the port is not a number from 0 to 65535")
-        if not host:
-            return _bad(errors, path, "url", "must name a host")
-        if parts.fragment or value.endswith("#"):
-            return _bad(errors, path, "url", "must not have a #fragment (it is never sent)")
-        local = _is_local_host(host)
-        if local and not allow_local:
-            return _bad(
-                errors,
-                path,
-                "public-host",
-                "must be a public host (local and private addresses need "
-                "SHOPTRACE_WEBHOOK_LOCAL_URLS)",
-            )
-        if parts.scheme != "https" and not local:
-            return _bad(
-                errors,
-                path,
-                "https",
-                "must be an https:// URL (http:// only to local hosts, with "
-                "SHOPTRACE_WEBHOOK_LOCAL_URLS)",
-            )
-        return value
-
-    return check
 
 
 def _topics(value: Any, path: str, errors: list[FieldError]) -> Any:
@@ -186,7 +125,11 @@ def _enabled(value: Any, path: str, errors: list[FieldError]) -> Any:
 def _schema(*, partial: bool, allow_local: bool) -> Check:
     return obj(
         {
-            "url": Field(_endpoint_url(allow_local=allow_local), required=True, nullable=False),
+            "url": Field(
+                endpoint_url(allow_local=allow_local, setting="SHOPTRACE_WEBHOOK_LOCAL_URLS"),
+                required=True,
+                nullable=False,
+            ),
             "topics": Field(_topics, required=True, nullable=False),
             "description": Field(text(max_length=200)),
             "enabled": Field(_enabled, nullable=False),

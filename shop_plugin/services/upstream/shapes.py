@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from shoptrace.shop_plugin.services.endpoint_urls import endpoint_url
 from shoptrace.shop_plugin.services.errors import FieldError
 from shoptrace.shop_plugin.services.validation import (
     INVALID,
@@ -16,9 +17,7 @@ from shoptrace.shop_plugin.services.validation import (
     integer,
     obj,
     text,
-    url,
 )
-from shoptrace.shop_plugin.services.webhooks import _is_local_host
 from shoptrace.shop_plugin.store.tables import UPSTREAM_AUTH_TYPES, UPSTREAM_KINDS, UPSTREAM_MODES
 
 MAX_BATCH_SIZE = 1000
@@ -48,47 +47,6 @@ _RESERVED_HEADERS = frozenset(
 def _bad(errors: list[FieldError], path: str, rule: str, detail: str) -> Any:
     errors.append(FieldError(path, rule, detail))
     return INVALID
-
-
-def _endpoint_url(*, allow_local: bool) -> Check:
-    as_url = url()
-
-    def check(value: Any, path: str, errors: list[FieldError]) -> Any:
-        value = as_url(value, path, errors)
-        if value is INVALID:
-            return INVALID
-        parts = urlsplit(value)
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a bad port
-            host = (parts.hostname or "").rstrip(".").lower()
-        except ValueError:
-            return _bad(errors, path, "url", "the port is not a number from 0 to 65535")
-        if not host:
-            return _bad(errors, path, "url", "must name a host")
-        if parts.username is not None or parts.password is not None:
-            return _bad(errors, path, "credentials", "must not hold credentials: give them in auth")
-        if parts.fragment or value.endswith("#"):
-            return _bad(errors, path, "url", "must not have a #fragment (it is never sent)")
-        local = _is_local_host(host)
-        if local and not allow_local:
-            return _bad(
-                errors,
-                path,
-                "public-host",
-                "must be a public host (local and private addresses need "
-                "SHOPTRACE_SYNC_LOCAL_URLS)",
-            )
-        if parts.scheme != "https" and not local:
-            return _bad(
-                errors,
-                path,
-                "https",
-                "must be an https:// URL (http:// only to local hosts, with "
-                "SHOPTRACE_SYNC_LOCAL_URLS)",
-            )
-        return value
-
-    return check
 
 
 def _boolean(value: Any, path: str, errors: list[FieldError]) -> Any:
@@ -167,7 +125,13 @@ def _auth(value: Any, path: str, errors: list[FieldError]) -> Any:
 def _schema(*, partial: bool, allow_local: bool) -> Check:
     fields = {
         "name": Field(text(max_length=100), required=True, nullable=False),
-        "url": Field(_endpoint_url(allow_local=allow_local), required=True, nullable=False),
+        "url": Field(
+            endpoint_url(
+                allow_local=allow_local, setting="SHOPTRACE_SYNC_LOCAL_URLS", credentials=False
+            ),
+            required=True,
+            nullable=False,
+        ),
         "kind": Field(enum(UPSTREAM_KINDS), nullable=False),
         "partner": Field(_boolean, nullable=False),
         "mode": Field(enum(UPSTREAM_MODES), nullable=False),
