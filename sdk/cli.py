@@ -13,7 +13,7 @@ import copy
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -43,6 +43,34 @@ class _Group(click.Group):
 
     def _plugins(self) -> dict[str, Any]:
         return _plugin_entry_points()
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the CLI; a usage error (unknown option or command, missing argument, bad
+        option value) is one ``error:`` line naming the command, and status 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            message = exc.format_message().rstrip(".")
+            if exc.ctx is None:  # click knows no command for some option errors
+                fail(f"{prog_name or 'shoptrace'}: {message}")
+            where = exc.ctx.command_path
+            fail(f"{where}: {message} (see {where} --help)")
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self._plugins()))

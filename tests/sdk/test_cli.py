@@ -206,3 +206,31 @@ def test_dl_parse_command_agrees_with_the_gs1_engine(runner: CliRunner, case: di
     out = json.loads(result.stdout)
     assert out["ais"] == case["expected_ais"]
     assert out["elementString"] == case["expected_element_string"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["dl", "parse"], "shoptrace dl parse: Missing argument 'URI' (see shoptrace dl parse"),
+        (["dl", "parse", "--bogus", "x"], "No such option '--bogus'"),
+        (["nosuch"], "shoptrace: No such command 'nosuch'"),
+        (["dl", "build", "--gtin"], "Option '--gtin' requires an argument"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_status_2(
+    runner: CliRunner, args: list[str], says: str
+) -> None:
+    result = runner.invoke(main, args, prog_name="shoptrace")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], lines
+
+
+def test_help_and_version_still_exit_0(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["--help"]).exit_code == 0
+    assert (
+        "Usage: shoptrace dl" in runner.invoke(main, ["dl", "--help"], prog_name="shoptrace").stdout
+    )
+    version = runner.invoke(main, ["--version"])
+    assert version.exit_code == 0 and "shoptrace, version" in version.stdout
