@@ -249,8 +249,8 @@ OPTIONS: tuple[Option, ...] = (
         "SHOPTRACE_RATE_LIMIT",
         "600 per minute",
         _rate_limit,
-        "Merchant API limit per API key (per client address before authentication); empty "
-        "disables it.",
+        "Merchant API limit per API key (per client address before authentication), and of "
+        "refused platform webhook deliveries per client address; empty disables it.",
     ),
     Option(
         "SHOPTRACE_RATE_LIMIT_STORAGE_URL",

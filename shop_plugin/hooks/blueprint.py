@@ -5,7 +5,9 @@ Each delivery goes the same way, whatever the platform:
 1. the body is read whole, up to ``SHOPTRACE_MAX_BODY_BYTES`` (413 beyond);
 2. the shop named in the platform's headers selects a connection, and the signature over the
    raw body must match its secret (or, for Saleor, its JWS keys): otherwise 401, and nothing
-   is recorded (WooCommerce's unsigned creation ping is answered 200, recorded nowhere);
+   is recorded (WooCommerce's unsigned creation ping is answered 200, recorded nowhere); a
+   client address whose refusals reach ``SHOPTRACE_RATE_LIMIT`` gets 429 until the window
+   passes, before any lookup;
 3. the platform's event id (or a digest of the delivery) is looked up in ``hook_events``: a
    delivery seen before answers ``{"outcome": "duplicate"}`` and changes nothing;
 4. the payload is mapped onto the order and product shapes of ``services/orders/shapes.py`` and
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -247,6 +251,38 @@ def _record(credentials: Credentials, topic: str, event_id: str, mapped: Mapped)
     raise Unavailable("the delivery met a concurrent one; retry it")
 
 
+_REFUSALS = "shoptrace-hooks-refused"
+"""The rate-limit namespace of refused deliveries, counted per client address."""
+
+
+def _too_many_refusals() -> Response | None:
+    """429 once a client address has had ``SHOPTRACE_RATE_LIMIT`` deliveries refused: a
+    guesser of signatures stops costing database reads, while a platform whose deliveries
+    verify is never limited (only refusals count)."""
+    st = state()
+    if st.limiter is None:
+        return None
+    address = request.remote_addr or "unknown"
+    for item in st.limits:
+        if not st.limiter.test(item, _REFUSALS, address):
+            reset = st.limiter.get_window_stats(item, _REFUSALS, address).reset_time
+            wait = max(1, math.ceil(reset - time.time()))
+            return problem(
+                429,
+                f"Too many refused deliveries from this address ({item}); retry in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+    return None
+
+
+def _count_refusal() -> None:
+    st = state()
+    if st.limiter is not None:
+        address = request.remote_addr or "unknown"
+        for item in st.limits:
+            st.limiter.hit(item, _REFUSALS, address)
+
+
 def receive(adapter: Adapter) -> Response:
     """Verify, deduplicate, map and apply one delivery of ``adapter``'s platform."""
     st = state()
@@ -254,8 +290,12 @@ def receive(adapter: Adapter) -> Response:
     headers = request.headers
     if adapter.is_ping(headers, raw):
         return _answer({"outcome": "ping", "platform": adapter.platform})
+    limited = _too_many_refusals()
+    if limited is not None:
+        return limited
     shops = adapter.shops(headers)
     if not shops:
+        _count_refusal()
         return problem(
             401,
             f"{adapter.shop_header} must name a connected shop.",
@@ -265,6 +305,7 @@ def receive(adapter: Adapter) -> Response:
         credentials = find_connection(conn, adapter.platform, shops, signing_key=st.signing_key)
     if credentials is None or not adapter.verify(headers, raw, credentials):
         log.info("%s webhook refused: shop %s, bad signature or none", adapter.platform, shops[0])
+        _count_refusal()
         return _refused(adapter)
     topic = adapter.topic(headers)
     if topic is None:

@@ -417,3 +417,29 @@ def test_any_unsigned_request_is_refused_without_500(
     else:
         assert response.mimetype == "application/problem+json"
     assert count_rows(app, hook_events) == 0 and count_rows(app, products) == 0
+
+
+# --- 429 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app_config", [{"SHOPTRACE_RATE_LIMIT": "3 per minute"}])
+def test_an_address_guessing_signatures_is_limited_and_verified_deliveries_are_not(
+    app: Flask, shops: Api
+) -> None:
+    body = fixture("shopify", "orders_create")
+    good = shopify_headers(body, "orders/create")
+    # Deliveries that verify are never counted: more of them than the limit all pass.
+    for n in range(4):
+        again = {**good, "X-Shopify-Event-Id": f"event-{n}"}
+        assert post(shops, "shopify", body, again).status_code == 200
+    bad = {**good, "X-Shopify-Hmac-Sha256": b64_hmac("wrong-secret", body)}
+    for _ in range(3):
+        _refused(post(shops, "shopify", body, bad))
+    limited = post(shops, "shopify", body, bad)
+    assert limited.status_code == 429
+    assert limited.mimetype == "application/problem+json"
+    assert "Too many refused deliveries" in limited.get_json()["detail"]
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    # ... and so is every delivery from that address until the window passes.
+    assert post(shops, "woocommerce", body, woo_headers(body, "order.created")).status_code == 429
+    assert count_rows(app, hook_events) == 4
