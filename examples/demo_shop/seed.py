@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.engine import Connection
 
 from examples.demo_shop import goods, sales, tracing
 from examples.demo_shop.db import Shop, get_meta, orders, products, set_meta, stock_units
@@ -35,6 +36,7 @@ from shoptrace.sdk.epcis import events as ev
 from shoptrace.sdk.epcis import make_document
 from shoptrace.shop_plugin import Settings, open_store, state_of
 from shoptrace.shop_plugin.services import batches as batch_service
+from shoptrace.shop_plugin.services import locations as location_service
 from shoptrace.shop_plugin.services import products as product_service
 from shoptrace.shop_plugin.services.capture import capture_document
 from shoptrace.shop_plugin.services.codes import list_codes
@@ -49,6 +51,7 @@ from shoptrace.shop_plugin.services.merchants import (
 from shoptrace.shop_plugin.services.pagination import decode_token
 from shoptrace.shop_plugin.services.recalls import create_recall
 from shoptrace.shop_plugin.store import upgrade
+from shoptrace.shop_plugin.store.tables import locations
 
 __all__ = [
     "MERCHANT_NAME",
@@ -373,6 +376,25 @@ def _master_data() -> dict[str, Any]:
     }
 
 
+def _name_places(conn: Connection, merchant_id: int) -> None:
+    """Name the places the events use, publicly, so trace pages say where each step
+    happened (once: a store that has or had locations keeps them as the merchant left them)."""
+    named = sa.select(locations.c.id).where(locations.c.merchant_id == merchant_id).limit(1)
+    if conn.execute(named).first() is not None:
+        return
+    for place in goods.PLACES.values():
+        location_service.create_location(
+            conn,
+            merchant_id,
+            {
+                "id": place.uri,
+                "name": {"zh-CN": place.zh, "en": place.en},
+                "address": {"countryCode": "CN"},
+                "visibility": {"name": "public", "address": "public"},
+            },
+        )
+
+
 def seed_trace(app: Flask, today: date) -> bool:
     """Record the demo's goods and their story in shoptrace; False when they are there."""
     shop_state = state_of(app)
@@ -380,6 +402,7 @@ def seed_trace(app: Flask, today: date) -> bool:
     merchant_id = tracing_merchant(app)
     shop_base = app.config["DEMO_BASE_URL"]
     with shop_state.store.begin() as conn:
+        _name_places(conn, merchant_id)
         if product_service.list_products(conn, merchant_id, limit=1).items:
             return False
         events: list[dict[str, Any]] = []

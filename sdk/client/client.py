@@ -12,6 +12,7 @@ from shoptrace.sdk.client.resources.codes import CodesService
 from shoptrace.sdk.client.resources.connections import ConnectionsService
 from shoptrace.sdk.client.resources.events import EventsService
 from shoptrace.sdk.client.resources.integrity import IntegrityService
+from shoptrace.sdk.client.resources.locations import LocationsService
 from shoptrace.sdk.client.resources.orders import OrdersService
 from shoptrace.sdk.client.resources.products import ProductsService
 from shoptrace.sdk.client.resources.recalls import RecallsService
@@ -89,6 +90,9 @@ class TraceClient:
         """Upstream EPCIS endpoints the merchant's events are pushed to, and their push state."""
         self.connections = ConnectionsService(self.transport)
         """Shop platform connections: the shops whose webhooks the service takes."""
+        self.locations = LocationsService(self.transport)
+        """Names (and coarse addresses) of the places events name, shown to shoppers when
+        public."""
 
     @property
     def base_url(self) -> str:

@@ -35,6 +35,8 @@ __all__ = [
     "IssueResult",
     "IssuedCode",
     "LabelPdf",
+    "Location",
+    "LocationAddress",
     "Material",
     "Model",
     "Order",
@@ -262,6 +264,55 @@ class Product(Model):
             listing_url=_opt_str(data.get("listingUrl")),
             shop_product_id=_opt_str(data.get("shopProductId")),
             certifications=_many(Certification, data.get("certifications")),
+            visibility=_dict(data.get("visibility")),
+            created_at=parse_time(data.get("createdAt")),
+            updated_at=parse_time(data.get("updatedAt")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocationAddress(Model):
+    """A place's coarse address: country (ISO 3166-1 alpha-2), region and city in zh-CN/en."""
+
+    country_code: str | None = None
+    region: I18nText | None = None
+    city: I18nText | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LocationAddress:
+        return cls(
+            raw=data,
+            country_code=_opt_str(data.get("countryCode")),
+            region=_i18n(data.get("region")),
+            city=_i18n(data.get("city")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Location(Model):
+    """A merchant's name for a place its events name (readPoint, bizLocation).
+
+    ``place_id`` is the canonical GS1 Digital Link the service keeps the place as
+    (``https://id.gs1.org/414/{gln}[/254/{extension}]``). Shoppers see ``name`` (and the city
+    of ``address``) only when ``visibility`` makes them ``public``; both start private.
+    """
+
+    id: int
+    place_id: str
+    name: I18nText | None
+    address: LocationAddress | None = None
+    visibility: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Location:
+        return cls(
+            raw=data,
+            id=_int(data.get("id")),
+            place_id=_str(data.get("placeId")),
+            name=_i18n(data.get("name")),
+            address=_one(LocationAddress, data.get("address")),
             visibility=_dict(data.get("visibility")),
             created_at=parse_time(data.get("createdAt")),
             updated_at=parse_time(data.get("updatedAt")),

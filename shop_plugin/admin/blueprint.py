@@ -29,6 +29,7 @@ from shoptrace.shop_plugin.admin import (
     csrf,
     dashboard,
     integrations,
+    locations,
     orders,
     phrases,
     recalls,
@@ -52,6 +53,7 @@ log = logging.getLogger("shoptrace.shop_plugin.admin")
 NAV = (
     ("dashboard", "nav.dashboard"),
     ("products", "nav.products"),
+    ("locations", "nav.locations"),
     ("orders", "nav.orders"),
     ("recalls", "nav.recalls"),
     ("integrity", "nav.integrity"),
@@ -73,6 +75,10 @@ _SECTIONS = {
     "issuance_status": "products",
     "labels": "products",
     "codes_csv": "products",
+    "locations": "locations",
+    "new_location": "locations",
+    "edit_location": "locations",
+    "delete_location": "locations",
     "orders": "orders",
     "order": "orders",
     "fulfil_order": "orders",
@@ -296,7 +302,7 @@ def make_blueprint(registered: Callable[[], AdminAuth | None]) -> Blueprint:
     bp.after_request(headers)
     bp.context_processor(context)
     bp.register_error_handler(Exception, error)
-    for module in (dashboard, catalogue, orders, recalls, integrations):
+    for module in (dashboard, catalogue, locations, orders, recalls, integrations):
         module.register(bp)
     return bp
 

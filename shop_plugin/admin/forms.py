@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from shoptrace.shop_plugin.admin.phrases import rule_label
 from shoptrace.shop_plugin.services.batches import BATCH_VISIBILITY_FIELDS
 from shoptrace.shop_plugin.services.errors import FieldError, ServiceError
+from shoptrace.shop_plugin.services.locations import LOCATION_VISIBILITY_FIELDS
 from shoptrace.shop_plugin.services.products import PRODUCT_VISIBILITY_FIELDS
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "errors_of",
     "gtin_text",
     "lines",
+    "location_body",
     "product_body",
     "recall_body",
     "webhook_body",
@@ -195,6 +197,22 @@ def webhook_body(form: FormInput) -> dict[str, Any]:
     description = _value(form, "description")
     if description:
         body["description"] = description
+    return body
+
+
+def location_body(form: FormInput, *, create: bool) -> dict[str, Any]:
+    """The location body of the location form (``create``: POST; else the changes of PATCH).
+    The address is country, region and city; all blank leaves it out (clears it on edit)."""
+    body: dict[str, Any] = {}
+    _put(body, "id", _value(form, "id"), create=create)
+    body["name"] = _texts(form, "name")
+    address = _group(form, "address", {"countryCode": "text", "region": "i18n", "city": "i18n"})
+    if address is not None:
+        address = {k: v for k, v in address.items() if v}
+    _put(body, "address", address, create=create)
+    visibility = _visibility(form, LOCATION_VISIBILITY_FIELDS)
+    if visibility:
+        body["visibility"] = visibility
     return body
 
 

@@ -27,6 +27,7 @@ _P: dict[str, tuple[str, str]] = {
     "nav.webhooks": ("Webhooks", "Webhook 通知"),
     "nav.connections": ("Shop connections", "店铺连接"),
     "nav.upstreams": ("Upstream sync", "上游平台同步"),
+    "nav.locations": ("Places", "追溯节点"),
     "nav.menu": ("Admin menu", "后台菜单"),
     "page.other_language": ("中文", "English"),
     "page.merchant": ("Merchant: {name}", "商家：{name}"),
@@ -361,6 +362,32 @@ _P: dict[str, tuple[str, str]] = {
     "integrity.reason": ("Why", "原因"),
     "integrity.checked_at": ("Checked at", "校验时间"),
     # --- webhooks ----------------------------------------------------------------------------
+    # --- locations (the places events name) ---------------------------------------------------
+    "loc.list": ("Places", "追溯节点"),
+    "loc.intro": (
+        "Name the places your events record (GLN of the read point or business location). "
+        "Shoppers see a place's name, and its city, only when you make them public.",
+        "为事件中记录的地点（读取点或业务地点的 GLN）命名。"
+        "只有设为公开后，消费者才能看到地点名称及所在城市。",
+    ),
+    "loc.new": ("Name a place", "新增追溯节点"),
+    "loc.edit": ("Edit place", "编辑追溯节点"),
+    "loc.id": ("GLN or place ID", "GLN 或地点标识"),
+    "loc.id_hint": (
+        "A GLN (13 digits), urn:epc:id:sgln:… or a GS1 Digital Link with /414/",
+        "GLN（13 位数字）、urn:epc:id:sgln:… 或含 /414/ 的 GS1 数字链接",
+    ),
+    "loc.place_id": ("Place ID", "地点标识"),
+    "loc.name": ("Place name", "地点名称"),
+    "loc.address": ("Address", "地址"),
+    "loc.country": ("Country code", "国家代码"),
+    "loc.region": ("Province / region", "省份 / 地区"),
+    "loc.city": ("City", "城市"),
+    "loc.shown": ("Shoppers see", "消费者可见"),
+    "loc.hidden": ("Not shown to shoppers", "不向消费者展示"),
+    "loc.visibility_name": ("Name", "名称"),
+    "loc.visibility_address": ("City", "城市"),
+    "loc.delete": ("Delete", "删除"),
     "hook.list": ("Webhook endpoints", "Webhook 接收地址"),
     "hook.intro": (
         "shoptrace POSTs signed JSON to these addresses when something happens.",
@@ -500,6 +527,7 @@ _P: dict[str, tuple[str, str]] = {
     "rule.gs1": ("Not a valid GS1 value", "不是有效的 GS1 值"),
     "rule.local-url": ("Not reachable from the internet", "无法从互联网访问"),
     "rule.https": ("Must start with https://", "必须以 https:// 开头"),
+    "rule.place-id": ("Not a GLN or place ID", "不是有效的 GLN 或地点标识"),
 }
 
 PHRASES: dict[str, dict[str, str]] = {key: {"en": en, "zh-CN": zh} for key, (en, zh) in _P.items()}

@@ -13,6 +13,7 @@ from shoptrace.shop_plugin.api import (
     catalogue,
     codes,
     connections,
+    locations,
     openapi,
     orders,
     products,
@@ -74,6 +75,7 @@ def make_blueprint() -> Blueprint:
         webhooks,
         connections,
         upstream,
+        locations,
         openapi,
     ):
         module.register(bp)

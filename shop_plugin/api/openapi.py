@@ -755,6 +755,7 @@ def _fragments() -> list[Any]:
     imported here, late, because they build on this module's helpers."""
     from shoptrace.shop_plugin.api import (
         openapi_connections,
+        openapi_locations,
         openapi_orders,
         openapi_recalls,
         openapi_upstream,
@@ -767,6 +768,7 @@ def _fragments() -> list[Any]:
         openapi_webhooks,
         openapi_connections,
         openapi_upstream,
+        openapi_locations,
     ]
 
 

@@ -4,7 +4,8 @@
 indexed query, and with none at all for a unit serial whose check tag is wrong: the merchants
 that own a GTIN and their check-tag keys stay in a TTL cache (:class:`OwnerCache`), so a
 forged serial is refused from memory. The state it reads (unit status and scan counters,
-product and batch versions, the merchant's chain head, the open recall) is the answer's
+product and batch versions, the merchant's chain head, the open recall, the newest change of
+the merchant's named places) is the answer's
 validator: the public JSON, pages and linksets are cached per process under it
 (:class:`Lru`), and a new event, a scan, an edit or a recall opened or closed changes it, so
 nothing stale is ever served and several processes agree.
@@ -30,6 +31,7 @@ from shoptrace.sdk.digital_link import DigitalLink, escape
 from shoptrace.shop_plugin.services import public_trace
 from shoptrace.shop_plugin.services.completeness import batch_completeness
 from shoptrace.shop_plugin.services.event_store import canonical_epc
+from shoptrace.shop_plugin.services.locations import places_version, public_places
 from shoptrace.shop_plugin.services.products import get_product
 from shoptrace.shop_plugin.services.public_trace import PublicRecall, Subject
 from shoptrace.shop_plugin.services.signing import tag_key
@@ -180,6 +182,13 @@ def canonical(link: DigitalLink) -> str:
 
 _CHAIN = event_chains.c.seq.label("chain")
 
+
+def _places_key(row: Any) -> str:
+    """The version of the merchant's named places (their newest change): a location
+    created, changed or deleted changes the answers' validator, as a new event does."""
+    return str(row.places_updated)
+
+
 _UNIT = (
     sa.select(
         units.c.id,
@@ -196,6 +205,7 @@ _UNIT = (
         products.c.updated_at.label("product_updated"),
         merchants.c.name,
         _CHAIN,
+        places_version(units.c.merchant_id),
     )
     .select_from(
         units.join(batches, batches.c.id == units.c.batch_id)
@@ -216,6 +226,7 @@ _LOT = (
         products.c.updated_at.label("product_updated"),
         merchants.c.name,
         _CHAIN,
+        places_version(batches.c.merchant_id),
     )
     .select_from(
         batches.join(products, products.c.id == batches.c.product_id)
@@ -259,7 +270,7 @@ def _holder(condition: Any) -> Any:
     """The first merchant with events whose data meets ``condition`` (one probe per merchant
     with events: EPCs and places carry no owner, so their merchants are asked in turn)."""
     return (
-        sa.select(merchants.c.id, merchants.c.name, _CHAIN)
+        sa.select(merchants.c.id, merchants.c.name, _CHAIN, places_version(merchants.c.id))
         .select_from(merchants.join(event_chains, event_chains.c.merchant_id == merchants.c.id))
         .where(sa.exists().where(condition))
         .order_by(merchants.c.id)
@@ -391,7 +402,7 @@ class Resolver:
         if found is None:
             return Missing("unknown", link)
         kind = "location" if key == "414" else "container"
-        version = f"{kind}:{found.id}:{found.name}:{found.chain}"
+        version = f"{kind}:{found.id}:{found.name}:{found.chain}:{_places_key(found)}"
         return Item(kind, found.id, found.name, link, version)
 
     def _find_gtin(self, link: DigitalLink) -> Item | Missing:
@@ -416,7 +427,7 @@ class Resolver:
                     return Missing("unknown-lot", link, ids[0])
                 version = (
                     f"lot:{row.id}:{row.batch_updated}:{row.product_updated}:{row.name}:"
-                    f"{row.chain}:{row.recall_id}"
+                    f"{row.chain}:{row.recall_id}:{_places_key(row)}"
                 )
                 return Item(
                     "lot",
@@ -447,7 +458,7 @@ class Resolver:
         recall_id = row.recall_id or row.lot_recall_id
         version = (
             f"unit:{row.id}:{row.status}:{row.batch_updated}:{row.product_updated}:"
-            f"{row.name}:{row.chain}:{recall_id}"
+            f"{row.name}:{row.chain}:{recall_id}:{_places_key(row)}"
         )
         return Item(
             "unit",
@@ -485,7 +496,9 @@ class Resolver:
             return Subject("location", code, merchant_name=item.merchant_name), None
         if item.kind == "container":
             trace = assemble_trace(conn, item.merchant_id, canonical(link))
-            return Subject("container", code, merchant_name=item.merchant_name), trace
+            places = _trace_places(conn, item.merchant_id, trace)
+            subject = Subject("container", code, merchant_name=item.merchant_name, places=places)
+            return subject, trace
         gtin = link.primary_key[1]
         if item.kind == "product":
             assert item.product_id is not None
@@ -516,8 +529,17 @@ class Resolver:
             completeness=completeness,
             recall=recall,
             recall_events=recall_events,
+            places=_trace_places(conn, item.merchant_id, trace),
         )
         return subject, trace
+
+
+def _trace_places(conn: Connection, merchant_id: int, trace: Trace) -> dict[str, Any]:
+    """Public names of every place the trace's events (and its inputs' events) name, read
+    in one query."""
+    events = [*trace["events"], *(e for m in trace["inputs"] for e in m.get("events", []))]
+    ids = {p for e in events for p in (e["bizLocation"], e["readPoint"]) if p}
+    return public_places(conn, merchant_id, ids)
 
 
 def _recalls(

@@ -2,7 +2,9 @@
 
 Only fields the contract in ``widgets/README.md`` names are written, each from a field the
 merchant marked ``public`` (product and batch ``visibility``); partner and private fields,
-and everything an EPCIS event says about parties, places and transactions, never appear.
+and everything an EPCIS event says about parties, places and transactions, never appear. A
+step's ``place`` is the public name the merchant gave its place (``locations``), never the
+place id the event carries.
 Labels come from the phrasebook in the asked language. :func:`public_trace` writes the part
 that depends on the trace alone, :func:`with_scans` adds the scan counters, so a cache can
 keep the first across scans.
@@ -10,7 +12,8 @@ keep the first across scans.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -66,6 +69,9 @@ class Subject:
     """eventIDs of events the merchant's own recalls captured: their banner is ``recall``
     (none once closed); any other event leaving the item ``recalled`` (a partner's) still
     shows one."""
+    places: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Public names of the trace's places by place id (``locations.public_places``): only
+    places the merchant named with a public name are here."""
 
 
 def _visible(record: dict[str, Any] | None, name: str) -> bool:
@@ -167,7 +173,16 @@ def _word(value: str | None) -> str | None:
     return value if value and _PLAIN_WORD.issuperset(value) else None
 
 
-def _step(event: TraceEvent, lang: str) -> dict[str, Any]:
+def _place(event: TraceEvent, places: Mapping[str, Mapping[str, str]], lang: str) -> str | None:
+    """The public name of the event's place: its bizLocation's, else its readPoint's; None
+    when the merchant gave neither a public name (the id itself is never shown)."""
+    for place in (event["bizLocation"], event["readPoint"]):
+        if place and place in places:
+            return _pick(places[place], lang)
+    return None
+
+
+def _step(event: TraceEvent, places: Mapping[str, Mapping[str, str]], lang: str) -> dict[str, Any]:
     step = _word(event["bizStep"])
     disposition = _word(event["disposition"])
     return _clean(
@@ -175,6 +190,7 @@ def _step(event: TraceEvent, lang: str) -> dict[str, Any]:
             "time": _local_time(event["eventTime"], event["eventTimeZoneOffset"]),
             "step": step,
             "title": i18n.step_phrase(step, lang),
+            "place": _place(event, places, lang),
             "disposition": disposition,
             "dispositionLabel": i18n.disposition_phrase(disposition, lang) if disposition else None,
         }
@@ -260,7 +276,7 @@ def public_trace(subject: Subject, trace: Trace | None, *, lang: str) -> dict[st
         body["certifications"] = certifications
     if trace is not None:
         events = _events(trace)
-        body["timeline"] = [_step(e, lg) for e in events]
+        body["timeline"] = [_step(e, subject.places, lg) for e in events]
         if subject.kind == "unit":
             state = trace["state"]
             status = state["status"]
@@ -268,8 +284,20 @@ def public_trace(subject: Subject, trace: Trace | None, *, lang: str) -> dict[st
             if status in _SUPPLY_STATUSES and _word(state["disposition"]):
                 # The shop has not sold the unit: its latest event says where it stands.
                 label = i18n.disposition_phrase(state["disposition"], lg)
+            # Where the unit is now: the business location of its own latest event (not an
+            # input's). An event without one (in transit, say) leaves it unknown: an earlier
+            # place is where it was, not where it is.
+            latest = next((e for e in reversed(events) if e["via"] != "input"), None)
+            where = latest["bizLocation"] if latest is not None else None
+            named = subject.places.get(where) if where is not None else None
+            place = _pick(named, lg) if named is not None else None
             body["now"] = _clean(
-                {"status": status, "statusLabel": label, "since": state["lastEventTime"]}
+                {
+                    "status": status,
+                    "statusLabel": label,
+                    "place": place,
+                    "since": state["lastEventTime"],
+                }
             )
             sold = [e for e in events if e["bizStep"] == "retail_selling" and e["via"] == "self"]
             body["verification"] = _clean(

@@ -47,6 +47,7 @@ __all__ = [
     "hook_events",
     "idempotency_keys",
     "issuances",
+    "locations",
     "merchants",
     "metadata",
     "order_lines",
@@ -255,6 +256,31 @@ products = sa.Table(
     sa.Index(None, "merchant_id", "sku"),
     # The public resolver finds the merchants that own a GTIN with one index lookup.
     sa.Index(None, "gtin"),
+)
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    # A merchant's name for a place its events name (readPoint, bizLocation): ``place_id`` is
+    # the place's id as ``events`` keeps it (canonical Digital Link, AI 414 [+ 254]). Private
+    # until the merchant opens ``name``/``address`` in ``visibility``: a place is a trade secret.
+    # A deleted location stays as a row without names, ``deleted_at`` set, so the newest
+    # ``updated_at`` of a merchant's rows (one index lookup) changes on every create, change
+    # and delete: the resolver's validator.
+    _id(),
+    _merchant_fk(),
+    sa.Column("place_id", sa.String(500), nullable=False),
+    sa.Column("name_zh", sa.String(200)),
+    sa.Column("name_en", sa.String(200)),
+    sa.Column("address", sa.JSON()),
+    sa.Column("visibility", sa.JSON(), nullable=False),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("deleted_at", UTCDateTime()),
+    sa.UniqueConstraint("merchant_id", "place_id"),
+    sa.Index(None, "merchant_id", "id"),
+    # The resolver's validator reads the newest change of a merchant's places from here.
+    sa.Index(None, "merchant_id", "updated_at"),
 )
 
 batches = sa.Table(

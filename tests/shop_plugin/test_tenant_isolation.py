@@ -19,6 +19,7 @@ from shoptrace.shop_plugin.store.tables import (
     events,
     hook_events,
     issuances,
+    locations,
     order_lines,
     orders,
     outbox,
@@ -50,6 +51,7 @@ LISTS = {
     "list_recalls": "recalls",
     "list_connections": "connections",
     "list_upstreams": "upstreams",
+    "list_locations": "locations",
 }
 SECRET_NAME = "甲商家的秘密苹果"
 SECRET_SKU = "A-SKU-SECRET"
@@ -61,6 +63,7 @@ SECRET_HOOK = "https://a-secret-hooks.example.com/receive"
 SECRET_UPSTREAM = "https://a-secret-platform.example.com/epcis"
 SECRET_UPSTREAM_NAME = "甲商家的省级平台"
 SECRET_UPSTREAM_TOKEN = "a-secret-platform-token"
+SECRET_PLACE = "甲商家的秘密仓库"
 
 
 def _first_merchant_data(api: Api) -> dict[str, Any]:
@@ -107,6 +110,11 @@ def _first_merchant_data(api: Api) -> dict[str, Any]:
         },
     )
     assert upstream.status_code == 201, upstream.get_json()
+    location = api.post(
+        "/locations",
+        {"id": STORE, "name": {"zh-CN": SECRET_PLACE}, "visibility": {"name": "public"}},
+    )
+    assert location.status_code == 201, location.get_json()
     return {
         "recall_id": recall.get_json()["id"],
         "order_id": "A-ORDER-1",
@@ -118,6 +126,7 @@ def _first_merchant_data(api: Api) -> dict[str, Any]:
         "delivery_id": delivery["id"],
         "connection_id": connection.get_json()["id"],
         "upstream_id": upstream.get_json()["id"],
+        "location_id": location.get_json()["id"],
         "secrets": [
             *(SECRET_REASON, *recall.get_json()["events"]),
             *(GTIN, SECRET_NAME, SECRET_SKU, SECRET_LOT, "Secret Farm", *serials),
@@ -125,6 +134,7 @@ def _first_merchant_data(api: Api) -> dict[str, Any]:
             *("#A-SECRET-7", "A-CUST-SECRET", placed.get_json()["token"]),
             *(SECRET_SHOP, SECRET_HOOK_KEY),
             *("a-secret-platform", SECRET_UPSTREAM_NAME, SECRET_UPSTREAM_TOKEN),
+            SECRET_PLACE,
         ],
     }
 
@@ -236,6 +246,11 @@ REQUESTS: dict[str, tuple[str, str, Any, set[int]]] = {
     "delete_upstream": ("DELETE", "/upstreams/{upstream_id}", None, {404}),
     "resume_upstream": ("POST", "/upstreams/{upstream_id}/resume", None, {404}),
     "rewind_upstream": ("POST", "/upstreams/{upstream_id}/rewind?seq=0", None, {404}),
+    "list_locations": ("GET", "/locations?place=" + quote(STORE, safe=""), None, {200}),
+    "create_location": ("POST", "/locations", {"id": STORE, "name": {"en": "Rival's"}}, {201}),
+    "get_location": ("GET", "/locations/{location_id}", None, {404}),
+    "update_location": ("PATCH", "/locations/{location_id}", {"name": {"en": "Hijack"}}, {404}),
+    "delete_location": ("DELETE", "/locations/{location_id}", None, {404}),
 }
 
 
@@ -252,6 +267,7 @@ def _fill(value: Any, ids: dict[str, Any]) -> Any:
             "recall_id",
             "connection_id",
             "upstream_id",
+            "location_id",
         ):
             if value == "{" + name + "}":
                 return ids[name]
@@ -284,6 +300,7 @@ def _snapshot(app: Flask, merchant_id: int) -> list[Any]:
                 shop_connections,
                 hook_events,
                 upstream_endpoints,
+                locations,
             )
         ] + [
             conn.execute(

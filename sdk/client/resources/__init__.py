@@ -7,6 +7,7 @@ from shoptrace.sdk.client.resources.codes import CodesService
 from shoptrace.sdk.client.resources.connections import ConnectionsService
 from shoptrace.sdk.client.resources.events import EventsService
 from shoptrace.sdk.client.resources.integrity import IntegrityService
+from shoptrace.sdk.client.resources.locations import LocationsService
 from shoptrace.sdk.client.resources.orders import OrdersService
 from shoptrace.sdk.client.resources.products import ProductsService
 from shoptrace.sdk.client.resources.recalls import RecallsService
@@ -22,6 +23,7 @@ __all__ = [
     "ConnectionsService",
     "EventsService",
     "IntegrityService",
+    "LocationsService",
     "NotGiven",
     "OrdersService",
     "ProductsService",

@@ -61,6 +61,11 @@ OPERATIONS = {
     "get_connection": "connections.get",
     "update_connection": "connections.update",
     "delete_connection": "connections.delete",
+    "list_locations": "locations.list",
+    "create_location": "locations.create",
+    "get_location": "locations.get",
+    "update_location": "locations.update",
+    "delete_location": "locations.delete",
 }
 NOT_IN_CLIENT = {
     "openapi": "the document itself",
