@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 from shoptrace.shop_plugin import signals as shop_signals
@@ -27,6 +26,7 @@ from shoptrace.shop_plugin.cli import shoptrace_group
 from shoptrace.shop_plugin.config import OPTIONS, Settings
 from shoptrace.shop_plugin.hooks.blueprint import HOOKS_PATH
 from shoptrace.shop_plugin.hooks.blueprint import make_blueprint as make_hooks_blueprint
+from shoptrace.shop_plugin.rate_limits import rate_limit_storage
 from shoptrace.shop_plugin.resolver import ResolverState
 from shoptrace.shop_plugin.resolver import make_blueprint as make_resolver_blueprint
 from shoptrace.shop_plugin.resolver import setup as setup_resolver
@@ -119,7 +119,7 @@ class ShopTrace:
         limiter = None
         limits: list[RateLimitItem] = []
         if settings.rate_limit:
-            limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+            limiter = MovingWindowRateLimiter(rate_limit_storage(settings.rate_limit_storage_url))
             limits = parse_many(settings.rate_limit)
         app.extensions[EXTENSION_KEY] = ShopTraceState(
             settings=settings,

@@ -9,10 +9,10 @@ from datetime import timedelta
 from flask import Flask, current_app
 from jinja2 import Environment
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
 from limits.strategies import RateLimiter, SlidingWindowCounterRateLimiter
 
 from shoptrace.shop_plugin.config import Settings
+from shoptrace.shop_plugin.rate_limits import rate_limit_storage
 from shoptrace.shop_plugin.resolver.lookup import Resolver
 from shoptrace.shop_plugin.services.scans import Flag, Rule, ScanRecorder, client_key
 from shoptrace.shop_plugin.signals import code_suspicious
@@ -67,7 +67,7 @@ def setup(app: Flask, settings: Settings, store: Store, signing_key: str) -> Res
     limits: list[RateLimitItem] = []
     if settings.public_rate_limit:
         limiter = SlidingWindowCounterRateLimiter(
-            storage_from_string(settings.rate_limit_storage_url)
+            rate_limit_storage(settings.rate_limit_storage_url)
         )
         limits = parse_many(settings.public_rate_limit)
     script = widget_js()
