@@ -844,6 +844,8 @@ class ChainBreak(Model):
     seq: int
     event_id: str | None
     reason: str
+    kind: str | None = None
+    """``changed``, ``relinked``, ``removed``, ``truncated`` or ``unreadable``."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChainBreak:
@@ -852,28 +854,47 @@ class ChainBreak(Model):
             seq=_int(data.get("seq")),
             event_id=_opt_str(data.get("eventID")),
             reason=_str(data.get("reason")),
+            kind=_opt_str(data.get("kind")),
         )
 
 
 @dataclass(frozen=True, kw_only=True)
 class Integrity(Model):
-    """The merchant's event hash chain, recomputed."""
+    """The merchant's event hash chain, recomputed (the whole of it, or one page of it).
 
-    valid: bool
+    ``valid`` is True when the whole chain holds, False when ``first_break`` names where it
+    breaks, and None for a page with no break and more to check (``complete`` False; its
+    ``next_page_token`` continues the check).
+    """
+
+    valid: bool | None
     events: int
+    """Events checked (on a page: by that page)."""
     head: ChainHead
     first_break: ChainBreak | None
     checked_at: datetime | None
+    complete: bool = True
+    checked_from: int | None = None
+    """The first and last chain positions checked."""
+    checked_through: int | None = None
+    next_page_token: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Integrity:
+        valid = data.get("valid")
+        checked = _dict(data.get("checked"))
+        complete = data.get("complete", True)  # servers before paged checks: always whole
         return cls(
             raw=data,
-            valid=bool(data.get("valid")),
+            valid=valid if isinstance(valid, bool) else None,
             events=_int(data.get("events")),
             head=ChainHead.from_json(_dict(data.get("head"))),
             first_break=_one(ChainBreak, data.get("firstBreak")),
             checked_at=parse_time(data.get("checkedAt")),
+            complete=complete if isinstance(complete, bool) else True,
+            checked_from=_opt_int(checked.get("from")),
+            checked_through=_opt_int(checked.get("through")),
+            next_page_token=_opt_str(data.get("nextPageToken")),
         )
 
 

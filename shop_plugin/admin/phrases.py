@@ -361,6 +361,28 @@ _P: dict[str, tuple[str, str]] = {
     "integrity.event_id": ("Event ID", "事件 ID"),
     "integrity.reason": ("Why", "原因"),
     "integrity.checked_at": ("Checked at", "校验时间"),
+    "integrity.partial": (
+        "No break in events {start}–{end} so far; the chain holds {head} events.",
+        "第 {start}–{end} 个事件未发现断开；事件链共有 {head} 个事件。",
+    ),
+    "integrity.continue": ("Go on checking from event {start}", "从第 {start} 个事件继续校验"),
+    "integrity.kind.changed": (
+        "The event was changed after it was stored: it no longer gives its hash ID.",
+        "事件在存储后被修改：与其哈希值不再相符。",
+    ),
+    "integrity.kind.relinked": (
+        "A hash or chain link was changed: this link no longer follows from the one before.",
+        "哈希值或链接被修改：此链接与前一个不再相符。",
+    ),
+    "integrity.kind.removed": ("Events were removed here.", "此处的事件已被删除。"),
+    "integrity.kind.truncated": (
+        "The chain ends early: events at its end were removed, or its head was changed.",
+        "事件链提前结束：末尾的事件已被删除，或链头被修改。",
+    ),
+    "integrity.kind.unreadable": (
+        "The stored event can no longer be read.",
+        "存储的事件已无法读取。",
+    ),
     # --- webhooks ----------------------------------------------------------------------------
     # --- locations (the places events name) ---------------------------------------------------
     "loc.list": ("Places", "追溯节点"),

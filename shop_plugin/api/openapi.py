@@ -16,6 +16,7 @@ from shoptrace.sdk import labels
 from shoptrace.shop_plugin.api.support import state
 from shoptrace.shop_plugin.services.batches import BATCH_VISIBILITY_FIELDS
 from shoptrace.shop_plugin.services.catalogue import CATEGORY_CODES
+from shoptrace.shop_plugin.services.chain import BREAK_KINDS
 from shoptrace.shop_plugin.services.codes import CSV_COLUMNS
 from shoptrace.shop_plugin.services.products import PRODUCT_VISIBILITY_FIELDS
 from shoptrace.shop_plugin.services.schemas import VERIFICATION_LEVELS, VISIBILITY_LEVELS
@@ -398,8 +399,25 @@ def _schemas() -> dict[str, Any]:
         ),
         "Integrity": _obj(
             {
-                "valid": {"type": "boolean"},
-                "events": {"type": "integer", "minimum": 0},
+                "valid": {
+                    "type": ["boolean", "null"],
+                    "description": "true: the whole chain holds; false: firstBreak names "
+                    "where it breaks; null: no break in this page, more to check (follow "
+                    "nextPageToken)",
+                },
+                "complete": {"type": "boolean"},
+                "events": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Events checked by this answer",
+                },
+                "checked": _obj(
+                    {
+                        "from": {"type": "integer", "minimum": 1},
+                        "through": {"type": "integer", "minimum": 0},
+                    },
+                    ("from", "through"),
+                ),
                 "head": _obj(
                     {"seq": {"type": "integer", "minimum": 0}, "hash": _STRING}, ("seq", "hash")
                 ),
@@ -408,14 +426,25 @@ def _schemas() -> dict[str, Any]:
                         {
                             "seq": {"type": "integer"},
                             "eventID": _nullable(_STRING),
+                            "kind": {"enum": list(BREAK_KINDS)},
                             "reason": _STRING,
                         },
-                        ("seq", "eventID", "reason"),
+                        ("seq", "eventID", "kind", "reason"),
                     )
                 ),
+                "nextPageToken": _nullable(_STRING),
                 "checkedAt": _TIME,
             },
-            ("valid", "events", "head", "firstBreak", "checkedAt"),
+            (
+                "valid",
+                "complete",
+                "events",
+                "checked",
+                "head",
+                "firstBreak",
+                "nextPageToken",
+                "checkedAt",
+            ),
         ),
         "CategoryList": _obj(
             {
@@ -734,8 +763,23 @@ def _paths() -> dict[str, Any]:
         "/integrity": {
             "get": _op(
                 "integrity",
-                "Recompute the merchant's event hash chain; name the first event that breaks it",
-                {"200": _json("Integrity", "The chain report")},
+                "Recompute the merchant's event hash chain, a page of events at a time; name "
+                "the first event that breaks it",
+                {"200": _json("Integrity", 'The chain report (Link: rel="next" continues it)')},
+                params=[
+                    _param(
+                        "pageSize",
+                        "query",
+                        {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                        "Events to check in this answer (default 100000)",
+                    ),
+                    _param(
+                        "pageToken",
+                        "query",
+                        _STRING,
+                        "nextPageToken of the previous answer: continue the check after it",
+                    ),
+                ],
             )
         },
         "/issuances/{issuance_id}": {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from sqlalchemy.engine import Connection
 
 from shoptrace.shop_plugin.api.support import (
     Answer,
     json_response,
     merchant_id,
+    next_link,
     query_arg,
     read_route,
     state,
@@ -24,6 +25,9 @@ __all__ = ["register"]
 
 _code = text(max_length=2000)
 MAX_UNIT_LIMIT = 100_000
+INTEGRITY_PAGE_SIZE = 100_000
+"""Events one ``GET /integrity`` checks unless ``pageSize`` says otherwise (about 3 s)."""
+MAX_INTEGRITY_PAGE_SIZE = 1_000_000
 
 
 @read_route
@@ -54,8 +58,26 @@ def _unit_limit(value: str, path: str, errors: list[FieldError]) -> Any:
 
 
 def integrity() -> Response:
-    report = chain.verify(state().store, merchant_id())
-    return json_response(report, 200, {})
+    """The chain checked a page of events at a time (``pageSize``, ``pageToken``)."""
+    limit = INTEGRITY_PAGE_SIZE
+    raw = request.args.get("pageSize")
+    if raw is not None:
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_INTEGRITY_PAGE_SIZE:
+            raise InvalidInput.one(
+                "pageSize",
+                "range",
+                f"must be a whole number from 1 to {MAX_INTEGRITY_PAGE_SIZE}",
+                status=400,
+            )
+        limit = int(raw)
+    token = request.args.get("pageToken")
+    owner = merchant_id()
+    after = chain.decode_token(owner, token) if token else None
+    report = chain.verify(state().store, owner, after=after, limit=limit)
+    headers = {}
+    if report["nextPageToken"] is not None:
+        headers["Link"] = f'<{next_link(report["nextPageToken"])}>; rel="next"'
+    return json_response(report, 200, headers)
 
 
 def register(bp: Blueprint) -> None:

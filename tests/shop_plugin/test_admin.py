@@ -657,6 +657,8 @@ def fuzz_admin(admin: Admin, api: Api) -> tuple[Admin, dict[str, Any]]:
         "/orders/%F0%9F%8D%B5",
         "/webhooks/1?status=gone",
         "/integrity?run=%00",
+        "/integrity?run=1&pageToken=nope",
+        "/integrity?run=1&pageToken=%F0%9F%8D%B5",
         "/recalls/new?gtin=%00&lot=" + "L" * 3000,
     ],
 )
@@ -676,6 +678,7 @@ def test_every_phrase_the_pages_use_exists_in_both_languages() -> None:
     from shoptrace.shop_plugin.admin import phrases
     from shoptrace.shop_plugin.services.allocation import REFUSAL_REASONS
     from shoptrace.shop_plugin.services.batches import BATCH_VISIBILITY_FIELDS
+    from shoptrace.shop_plugin.services.chain import BREAK_KINDS
     from shoptrace.shop_plugin.services.outbox import WEBHOOK_TOPICS
     from shoptrace.shop_plugin.services.products import PRODUCT_VISIBILITY_FIELDS
     from shoptrace.shop_plugin.services.schemas import VERIFICATION_LEVELS, VISIBILITY_LEVELS
@@ -698,6 +701,7 @@ def test_every_phrase_the_pages_use_exists_in_both_languages() -> None:
         used |= {key for key in found if not key.endswith(".")}  # prefixes: see dynamic
     dynamic = {
         "flag.": FLAG_REASONS,
+        "integrity.kind.": BREAK_KINDS,
         "issuance.": ISSUANCE_STATUSES,
         "line_status.": LINE_STATUSES,
         "order_status.": ORDER_STATUSES,

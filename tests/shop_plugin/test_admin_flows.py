@@ -390,6 +390,38 @@ def test_the_integrity_check_names_the_first_broken_event(
     monkeypatch.setattr(dashboard, "VERIFY_LIMIT", 1)  # long chains are checked on request
     page = text_of(admin.page("/"))
     assert "events: run the integrity check" in page and "broken" not in page
+    zh = text_of(admin.page("/integrity?run=1", lang="zh-CN"))
+    assert "事件在存储后被修改" in zh and "The event was changed" not in zh.split("原因")[1][:40]
+
+
+def test_a_long_chain_is_checked_a_page_per_press(
+    app: Flask, admin: Admin, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = api.batch(api.product()["id"])
+    codes = api.post(f"/batches/{batch['id']}/codes", {"count": 3}).get_json()["codes"]
+    api.post("/orders", {"id": "SO-1", "lines": [{"gtin": GTIN, "quantity": 3}]})
+    api.post("/orders/SO-1/fulfil", {"units": [c["uri"] for c in codes]})
+    with app.extensions["shoptrace"].store.read() as conn:
+        total = conn.execute(
+            sa.select(sa.func.count()).where(events.c.merchant_id == api.merchant_id)
+        ).scalar_one()
+    assert total >= 2
+    monkeypatch.setattr(dashboard, "CHECK_PAGE", 1)
+    html = admin.page("/integrity?run=1")
+    page = text_of(html)
+    assert f"No break in events 1–1 so far; the chain holds {total} events." in page
+    assert "Go on checking from event 2" in page and "intact" not in page
+    token = re.search(r'name="pageToken" value="([^"]+)"', html)
+    assert token is not None
+    seen = 1
+    while token is not None:
+        html = admin.page(f"/integrity?run=1&pageToken={token.group(1)}")
+        seen += 1
+        token = re.search(r'name="pageToken" value="([^"]+)"', html)
+    assert seen == total and "The chain is intact" in text_of(html)
+    zh = text_of(admin.page("/integrity?run=1", lang="zh-CN"))
+    assert f"第 1–1 个事件未发现断开；事件链共有 {total} 个事件。" in zh
+    assert "从第 2 个事件继续校验" in zh
 
 
 # --- webhooks, connections, upstream ----------------------------------------------------------

@@ -78,6 +78,8 @@ def test_tampering_is_found_and_the_first_broken_event_named(
     report = api.get("/integrity").get_json()
     assert report["valid"] is False
     broken = report["firstBreak"]
+    kinds = {"document": "changed", "hash_id": "changed", "chain_hash": "relinked"}
+    assert broken["kind"] == kinds.get(how, "truncated" if how == "tail" else "removed")
     if how == "tail":
         assert broken["seq"] == 4 and "removed" in broken["reason"]
     elif how == "removed":
@@ -140,3 +142,130 @@ def test_concurrent_captures_of_one_merchant_form_one_chain(app: Flask, api: Api
     with app.extensions["shoptrace"].store.read() as conn:
         head = conn.execute(sa.select(event_chains.c.seq)).scalar_one()
     assert head == 180
+
+
+# --- a page at a time -------------------------------------------------------------------------
+
+
+def _pages(api: Api, size: int) -> list[dict[str, Any]]:
+    """Follow the check's Link headers from the first page to the last."""
+    pages: list[dict[str, Any]] = []
+    response = api.get(f"/integrity?pageSize={size}")
+    while True:
+        assert response.status_code == 200, response.data
+        report = response.get_json()
+        pages.append(report)
+        if report["complete"]:
+            assert report["nextPageToken"] is None and "Link" not in response.headers
+            return pages
+        link = response.headers["Link"]
+        assert link.endswith('>; rel="next"') and f"pageToken={report['nextPageToken']}" in link
+        assert f"pageSize={size}" in link
+        response = api.client.get(link[1 : link.index(">")], headers=api.headers())
+
+
+def test_a_long_chain_is_checked_a_page_at_a_time(api: Api) -> None:
+    _capture(api, 5)
+    pages = _pages(api, 2)
+    assert [(p["checked"]["from"], p["checked"]["through"]) for p in pages] == [
+        (1, 2),
+        (3, 4),
+        (5, 5),
+    ]
+    assert [p["valid"] for p in pages] == [None, None, True]
+    assert [p["events"] for p in pages] == [2, 2, 1]
+    assert all(p["firstBreak"] is None for p in pages)
+    whole = api.get("/integrity").get_json()
+    assert whole["valid"] is True and whole["complete"] and whole["events"] == 5
+    assert pages[-1]["head"] == whole["head"]
+
+
+def test_a_break_on_a_later_page_is_named_there(app: Flask, api: Api) -> None:
+    _capture(api, 5)
+    target = _rows(app, api.merchant_id)[3]
+    doc = json.loads(target.document)
+    doc["epcList"] = [unit_uri("FORGED")]
+    _change(app, 4, api.merchant_id, document=json.dumps(doc))
+    pages = _pages(api, 2)
+    assert [p["valid"] for p in pages] == [None, False]
+    broken = pages[-1]["firstBreak"]
+    assert broken["seq"] == 4 and broken["eventID"] == target.event_id
+    assert "changed" in broken["reason"] and pages[-1]["events"] == 2
+
+
+@pytest.mark.parametrize("how", ["chain_hash", "removed"])
+def test_a_chain_changed_between_pages_is_a_break(app: Flask, api: Api, how: str) -> None:
+    _capture(api, 4)
+    first = api.get("/integrity?pageSize=2").get_json()
+    assert first["valid"] is None and first["checked"]["through"] == 2
+    if how == "chain_hash":
+        _change(app, 2, api.merchant_id, chain_hash="e" * 64)
+    else:
+        with app.extensions["shoptrace"].store.begin() as conn:
+            conn.exec_driver_sql(
+                f"DELETE FROM event_epcs WHERE seq = 2 AND merchant_id = {api.merchant_id}"
+            )
+            conn.execute(
+                events.delete().where(events.c.seq == 2, events.c.merchant_id == api.merchant_id)
+            )
+    report = api.get(f"/integrity?pageToken={first['nextPageToken']}").get_json()
+    assert report["valid"] is False and report["complete"] and report["events"] == 0
+    assert report["firstBreak"]["seq"] == 2
+    assert report["firstBreak"]["kind"] == ("relinked" if how == "chain_hash" else "removed")
+    word = "changed after the previous page" if how == "chain_hash" else "was removed"
+    assert word in report["firstBreak"]["reason"]
+
+
+def test_events_stored_between_pages_are_checked_by_the_next(api: Api) -> None:
+    _capture(api, 4)
+    first = api.get("/integrity?pageSize=2").get_json()
+    _capture(api, 3, start=10)
+    rest = api.get(f"/integrity?pageToken={first['nextPageToken']}").get_json()
+    assert rest["valid"] is True and rest["checked"] == {"from": 3, "through": 7}
+    assert rest["head"]["seq"] == 7 and rest["events"] == 5
+
+
+def test_a_capture_during_a_check_is_not_a_break(
+    app: Flask, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check covers the chain its head named when it started: events stored while it
+    walks belong to the next check, and no tail looks cut off."""
+    _capture(api, 3)
+    walk = chain._rows
+
+    def capture_first(*args: Any) -> Any:
+        _capture(api, 2, start=20)
+        return walk(*args)
+
+    monkeypatch.setattr(chain, "_rows", capture_first)
+    report = chain.verify(app.extensions["shoptrace"].store, api.merchant_id)
+    assert report["valid"] is True and report["events"] == 3 and report["head"]["seq"] == 3
+    monkeypatch.undo()
+    assert api.get("/integrity").get_json()["head"]["seq"] == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("pageSize=0", "pageSize"),
+        ("pageSize=1000001", "pageSize"),
+        ("pageSize=two", "pageSize"),
+        ("pageToken=not-a-token", "pageToken"),
+        ("pageToken=" + chain.encode_token(10**6, chain.Head(1, "a" * 64)), "pageToken"),
+        ("pageToken=djE6MTowOmFh", "pageToken"),
+    ],
+)
+def test_bad_paging_arguments_are_named(api: Api, query: str, field: str) -> None:
+    response = api.get(f"/integrity?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+def test_another_merchants_token_is_refused(api: Api, other_api: Api) -> None:
+    _capture(api, 3)
+    _capture(other_api, 3)
+    token = api.get("/integrity?pageSize=1").get_json()["nextPageToken"]
+    assert other_api.get(f"/integrity?pageToken={token}").status_code == 400
+    assert api.get(f"/integrity?pageToken={token}").get_json()["valid"] is True

@@ -167,6 +167,10 @@ def test_capture_query_trace_integrity(live: LiveServer) -> None:
         assert down.units.total == 4 and urn_to_dl(case) in down.containers
         report = client.integrity.verify()
         assert report.valid and report.events == 5 and report.first_break is None
+        pages = list(client.integrity.pages(page_size=2))
+        assert [(p.checked_from, p.checked_through) for p in pages] == [(1, 2), (3, 4), (5, 5)]
+        assert [p.valid for p in pages] == [None, None, True]
+        assert client.integrity.verify(page_size=2).events == 5
         with pytest.raises(ValidationError) as bad:
             client.events.capture([{"type": "ObjectEvent"}])
         assert bad.value.type == "epcisException:ValidationException"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
@@ -483,16 +484,93 @@ def test_integrity(client: TraceClient, mocked: responses.RequestsMock) -> None:
         API + "/integrity",
         json={
             "valid": False,
+            "complete": True,
             "events": 10,
+            "checked": {"from": 1, "through": 3},
             "head": {"seq": 10, "hash": "ab" * 32},
             "firstBreak": {"seq": 4, "eventID": "ni:///x", "reason": "hash mismatch"},
+            "nextPageToken": None,
             "checkedAt": payloads.STAMP,
         },
     )
     report = client.integrity.verify()
-    assert not report.valid and report.events == 10 and report.head.seq == 10
+    assert report.valid is False and report.events == 10 and report.head.seq == 10
     assert report.first_break is not None and report.first_break.seq == 4
     assert report.first_break.reason == "hash mismatch"
+    assert (report.checked_from, report.checked_through) == (1, 3)
+
+
+def _integrity_page(
+    valid: bool | None, through: int, start: int, token: str | None
+) -> dict[str, Any]:
+    return {
+        "valid": valid,
+        "complete": token is None,
+        "events": through - start + 1,
+        "checked": {"from": start, "through": through},
+        "head": {"seq": 5, "hash": "cd" * 32},
+        "firstBreak": None,
+        "nextPageToken": token,
+        "checkedAt": payloads.STAMP,
+    }
+
+
+def test_integrity_follows_the_pages_of_a_long_chain(
+    client: TraceClient, mocked: responses.RequestsMock
+) -> None:
+    query = matchers.query_param_matcher
+    mocked.get(
+        API + "/integrity",
+        json=_integrity_page(None, 2, 1, "T1"),
+        match=[query({"pageSize": "2"})],
+    )
+    mocked.get(
+        API + "/integrity",
+        json=_integrity_page(None, 4, 3, "T2"),
+        match=[query({"pageSize": "2", "pageToken": "T1"})],
+    )
+    mocked.get(
+        API + "/integrity",
+        json=_integrity_page(True, 5, 5, None),
+        match=[query({"pageSize": "2", "pageToken": "T2"})],
+    )
+    report = client.integrity.verify(page_size=2)
+    assert report.valid is True and report.complete and report.next_page_token is None
+    assert report.events == 5 and (report.checked_from, report.checked_through) == (1, 5)
+    assert report["events"] == 5 and report["checked"] == {"from": 1, "through": 5}
+    assert len(mocked.calls) == 3
+    first = client.integrity.verify_page(page_size=2)
+    assert first.valid is None and not first.complete and first.next_page_token == "T1"
+    pages = list(client.integrity.pages(page_size=2))
+    assert [p.checked_through for p in pages] == [2, 4, 5]
+    assert [p.valid for p in pages] == [None, None, True]
+
+
+def test_integrity_from_a_server_without_pages(
+    client: TraceClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(
+        API + "/integrity",
+        json={
+            "valid": True,
+            "events": 3,
+            "head": {"seq": 3, "hash": "ef" * 32},
+            "firstBreak": None,
+            "checkedAt": payloads.STAMP,
+        },
+    )
+    report = client.integrity.verify()
+    assert report.valid is True and report.complete and report.events == 3
+    assert len(mocked.calls) == 1
+
+
+@pytest.mark.parametrize("size", [0, -1, True, 2.5])
+def test_integrity_page_size_is_checked_before_any_request(
+    client: TraceClient, mocked: responses.RequestsMock, size: Any
+) -> None:
+    with pytest.raises(ValueError, match="page_size"):
+        client.integrity.verify(page_size=size)
+    assert len(mocked.calls) == 0
 
 
 def test_categories(client: TraceClient, mocked: responses.RequestsMock) -> None:
