@@ -1,5 +1,6 @@
 """The rate-limit counter storage: limits' memory storage may start one expiry timer twice
-when two threads hit at once (a 500); ours schedules expiry under a lock."""
+when two threads hit at once (a 500); ours schedules expiry under a lock, and sweeps at
+most once a second instead of starting a thread for nearly every request."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from limits import parse
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from shoptrace.shop_plugin import rate_limits
 from shoptrace.shop_plugin.rate_limits import ThreadSafeMemoryStorage, rate_limit_storage
 
 
@@ -92,3 +95,34 @@ def test_it_still_counts_and_expires() -> None:
 def test_other_urls_are_limits_own_storages() -> None:
     assert isinstance(rate_limit_storage("memory://"), ThreadSafeMemoryStorage)
     assert isinstance(rate_limit_storage("redis://127.0.0.1:6379"), RedisStorage)
+
+
+def test_expired_counters_are_swept_at_most_once_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """limits starts a sweeping thread whenever the last one ended; ours at most once every
+    SWEEP_EVERY seconds, and the sweep still frees expired counters."""
+    monkeypatch.setattr(rate_limits, "SWEEP_EVERY", 0.6)
+    storage = ThreadSafeMemoryStorage()
+    storage.timer.join(1)  # the sweep limits starts on creation
+    started: list[threading.Timer] = []
+    real_timer = threading.Timer
+
+    def counting_timer(*args: Any, **kwargs: Any) -> threading.Timer:
+        timer = real_timer(*args, **kwargs)
+        started.append(timer)
+        return timer
+
+    monkeypatch.setattr(threading, "Timer", counting_timer)
+    began = time.monotonic()
+    for n in range(20):
+        storage.incr(f"k{n}", expiry=0.05)
+        time.sleep(0.015)  # longer than the 10 ms a sweep waits: limits would start 20
+    took = time.monotonic() - began
+    assert 1 <= len(started) <= 1 + int(took / 0.6)
+    before = len(started)
+    time.sleep(0.65)
+    storage.incr("late", expiry=60)  # the next sweep, which frees the expired counters
+    assert len(started) == before + 1
+    started[-1].join(1)
+    assert set(storage.storage) == {"late"} and set(storage.expirations) == {"late"}
