@@ -6,12 +6,14 @@ many as you like: messages are leased, so no two workers send one; each also pru
 hour); ``--once`` delivers what is due and exits (cron). ``shoptrace outbox list`` shows
 pending and dead messages; ``--dead`` only the dead letters. ``shoptrace outbox prune``
 deletes delivered and dead webhook messages and platform hook records older than
-``SHOPTRACE_OUTBOX_RETENTION_DAYS`` / ``SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS`` (cron, or
-with the runner ``off``); ``--dry-run`` counts them.
+``SHOPTRACE_OUTBOX_RETENTION_DAYS`` / ``SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS``, and
+idempotency keys older than ``SHOPTRACE_IDEMPOTENCY_TTL`` (cron, or with the runner
+``off``); ``--dry-run`` counts them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -70,8 +72,9 @@ def outbox() -> None:
 )
 def outbox_deliver(db_url: str | None, once: bool, interval: float | None, limit: int) -> None:
     """Send due webhook messages, retrying failures with backoff; dead-letter after the last
-    try (SHOPTRACE_OUTBOX_MAX_ATTEMPTS). A worker (without --once) also prunes old messages
-    and hook records once an hour (SHOPTRACE_OUTBOX_RETENTION_DAYS)."""
+    try (SHOPTRACE_OUTBOX_MAX_ATTEMPTS). A worker (without --once) also prunes old messages,
+    hook records and expired idempotency keys once an hour (SHOPTRACE_OUTBOX_RETENTION_DAYS,
+    SHOPTRACE_IDEMPOTENCY_TTL)."""
     from shoptrace.shop_plugin.cli import _require_schema, _target
 
     with _target(db_url) as target:
@@ -170,16 +173,20 @@ def outbox_prune(
     db_url: str | None, dry_run: bool, outbox_days: int | None, hook_events_days: int | None
 ) -> None:
     """Delete delivered and dead webhook messages and platform hook records older than the
-    retention period, 1000 rows per transaction; pending messages always stay. Prints one
-    line: what was (or, with --dry-run, would be) deleted."""
+    retention period, and idempotency keys past SHOPTRACE_IDEMPOTENCY_TTL, 1000 rows per
+    transaction; pending messages always stay. Prints one line: what was (or, with
+    --dry-run, would be) deleted."""
     from shoptrace.shop_plugin.cli import _require_schema, _target
 
     with _target(db_url) as target:
         _require_schema(target.store)
         configured = Retention.of(target.settings)
-        retention = Retention(
-            configured.outbox_days if outbox_days is None else outbox_days,
-            configured.hook_events_days if hook_events_days is None else hook_events_days,
+        retention = dataclasses.replace(
+            configured,
+            outbox_days=configured.outbox_days if outbox_days is None else outbox_days,
+            hook_events_days=(
+                configured.hook_events_days if hook_events_days is None else hook_events_days
+            ),
         )
         report = prune(target.store, retention, dry_run=dry_run)
     click.echo(str(report))

@@ -370,7 +370,8 @@ OPTIONS: tuple[Option, ...] = (
         "SHOPTRACE_IDEMPOTENCY_TTL",
         86_400,
         _int(60, 30 * 86_400),
-        "Seconds an `Idempotency-Key` and its first answer are kept for replay.",
+        "Seconds an `Idempotency-Key` and its first answer are kept for replay (older ones are "
+        "pruned with the outbox retention).",
     ),
     Option(
         "SHOPTRACE_OUTBOX_RUNNER",

@@ -23,7 +23,8 @@ shared with them (:mod:`.retry`, :mod:`.runner`).
 thread polling every ``interval`` seconds, woken as soon as a transaction that queued a
 message has committed (the connection going back to the pool carries a mark that
 :func:`enqueue_event` set). Given a :class:`~.retention.Retention`, it also prunes old
-delivered and dead messages and platform hook records, at most once an hour.
+delivered and dead messages, platform hook records and expired idempotency keys, at most
+once an hour.
 
 A webhook endpoint rotated with a grace window has two secrets until the window ends: its
 messages carry two ``v1`` signatures, the new secret's first.

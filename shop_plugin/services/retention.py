@@ -1,5 +1,5 @@
-"""Retention: how long delivered and dead webhook messages and platform hook records are kept,
-and the pruning that deletes older ones in small batches.
+"""Retention: how long delivered and dead webhook messages, platform hook records and
+idempotency keys are kept, and the pruning that deletes older ones in small batches.
 
 What may go, and why:
 
@@ -13,10 +13,17 @@ What may go, and why:
 - a ``hook_events`` row records a platform webhook already handled, so that a retry of it is
   answered ``duplicate``; platforms stop retrying within hours (Shopify: 8 tries over
   4 hours), so one older than ``SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS`` protects nothing.
+- an ``idempotency_keys`` row (a merchant's ``Idempotency-Key`` with the first answer to
+  replay) created ``SHOPTRACE_IDEMPOTENCY_TTL`` seconds ago or earlier is already ignored:
+  :func:`.idempotency.lookup` treats it as unused (and deletes it) when the key comes back,
+  so deleting it first changes no answer; it only stops a key never sent again from
+  keeping its stored response body forever. A key inside its TTL is never deleted.
 
 Ages: a delivered message by ``delivered_at``; a dead one by when it died
 (``next_attempt_at``, which the outbox sets to the time of the last try when a message
-dies); a hook record by ``received_at``. 0 days keeps a kind forever.
+dies); a hook record by ``received_at``; an idempotency key by ``created_at`` (gone at the
+TTL, the same bound, ``<=``, as lookup's). 0 days keeps a kind forever (and a TTL of 0, which
+the setting never is, keeps the keys).
 
 Each batch (:data:`BATCH_SIZE` rows) is one short write transaction that selects the rows
 (locking them on PostgreSQL, skipping any another transaction holds) and deletes them by id,
@@ -38,13 +45,14 @@ import sqlalchemy as sa
 
 from shoptrace.shop_plugin.services.clock import utcnow
 from shoptrace.shop_plugin.store.engine import Store
-from shoptrace.shop_plugin.store.tables import hook_events, outbox
+from shoptrace.shop_plugin.store.tables import hook_events, idempotency_keys, outbox
 
 if TYPE_CHECKING:
     from shoptrace.shop_plugin.config import Settings
 
 __all__ = [
     "BATCH_SIZE",
+    "DEFAULT_IDEMPOTENCY_TTL",
     "DEFAULT_RETENTION_DAYS",
     "PRUNE_EVERY",
     "ROUND_BATCHES",
@@ -55,6 +63,8 @@ __all__ = [
 ]
 
 DEFAULT_RETENTION_DAYS = 30
+DEFAULT_IDEMPOTENCY_TTL = 86_400
+"""Seconds: the default of ``SHOPTRACE_IDEMPOTENCY_TTL``."""
 BATCH_SIZE = 1000
 """Rows one pruning transaction deletes at most."""
 PRUNE_EVERY = 3600.0
@@ -70,25 +80,35 @@ _IN_CHUNK = 500  # ids per DELETE: within the 999 bound parameters of older SQLi
 @dataclass(frozen=True)
 class Retention:
     """Days delivered and dead webhook messages, and platform hook records, are kept (0:
-    forever)."""
+    forever); seconds an idempotency key is (its TTL; 0: not pruned)."""
 
     outbox_days: int = DEFAULT_RETENTION_DAYS
     hook_events_days: int = DEFAULT_RETENTION_DAYS
+    idempotency_ttl: int = DEFAULT_IDEMPOTENCY_TTL
 
     def __post_init__(self) -> None:
-        for name in ("outbox_days", "hook_events_days"):
+        for name, unit in (
+            ("outbox_days", "days"),
+            ("hook_events_days", "days"),
+            ("idempotency_ttl", "seconds"),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a whole number of days from 0, got {value!r}")
+                raise ValueError(f"{name} must be a whole number of {unit} from 0, got {value!r}")
 
     @classmethod
     def of(cls, settings: Settings) -> Retention:
-        """The retention ``SHOPTRACE_*_RETENTION_DAYS`` configure."""
-        return cls(settings.outbox_retention_days, settings.hook_events_retention_days)
+        """The retention ``SHOPTRACE_*_RETENTION_DAYS`` and ``SHOPTRACE_IDEMPOTENCY_TTL``
+        configure."""
+        return cls(
+            settings.outbox_retention_days,
+            settings.hook_events_retention_days,
+            settings.idempotency_ttl,
+        )
 
     @property
     def prunes_anything(self) -> bool:
-        return bool(self.outbox_days or self.hook_events_days)
+        return bool(self.outbox_days or self.hook_events_days or self.idempotency_ttl)
 
 
 @dataclass
@@ -100,12 +120,13 @@ class PruneReport:
     delivered: int = 0
     dead: int = 0
     hook_events: int = 0
+    idempotency_keys: int = 0
     finished: bool = True
     """False when the batch budget or a stop request ended it with rows left to delete."""
 
     @property
     def deleted(self) -> int:
-        return self.delivered + self.dead + self.hook_events
+        return self.delivered + self.dead + self.hook_events + self.idempotency_keys
 
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
@@ -125,7 +146,15 @@ class PruneReport:
             )
         else:
             kept.append("platform hook records (SHOPTRACE_HOOK_EVENTS_RETENTION_DAYS=0)")
-        parts = [f"{verb} " + " and ".join(done)] if done else ["nothing to prune"]
+        if self.retention.idempotency_ttl:
+            done.append(
+                f"{self.idempotency_keys} idempotency keys older than "
+                f"{self.retention.idempotency_ttl} seconds"
+            )
+        else:
+            kept.append("idempotency keys (idempotency_ttl=0)")
+        listed = ", ".join(done[:-1]) + " and " + done[-1] if len(done) > 1 else "".join(done)
+        parts = [f"{verb} {listed}"] if done else ["nothing to prune"]
         if kept:
             parts.append("kept forever: " + ", ".join(kept))
         if not self.finished:
@@ -171,6 +200,11 @@ def _kinds(retention: Retention, at: datetime) -> list[_Kind]:
         kinds.append(
             _Kind("hook_events", hook_events, old, hook_events.c.received_at, unique=False)
         )
+    if retention.idempotency_ttl:
+        cutoff = at - timedelta(seconds=retention.idempotency_ttl)
+        # ``<=``: the bound of idempotency.lookup, which forgets a key from this age on.
+        key = idempotency_keys.c.created_at
+        kinds.append(_Kind("idempotency_keys", idempotency_keys, key <= cutoff, key, unique=False))
     return kinds
 
 
@@ -221,8 +255,9 @@ def prune(
     max_batches: int | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> PruneReport:
-    """Delete the delivered and dead webhook messages and the platform hook records older
-    than ``retention`` allows, ``batch_size`` rows per transaction (see the module's notes).
+    """Delete the delivered and dead webhook messages, the platform hook records and the
+    idempotency keys older than ``retention`` allows, ``batch_size`` rows per transaction
+    (see the module's notes).
 
     ``dry_run`` only counts them. ``max_batches`` and ``should_stop`` end the pass early
     (``finished`` False): a worker's round. ``now`` fixes the clock (tests).

@@ -366,6 +366,8 @@ idempotency_keys = sa.Table(
     sa.Column("response_headers", sa.JSON()),
     _created(),
     sa.UniqueConstraint("merchant_id", "key"),
+    # Pruning walks the keys older than SHOPTRACE_IDEMPOTENCY_TTL in this order.
+    sa.Index(None, "created_at"),
 )
 
 capture_jobs = sa.Table(

@@ -173,8 +173,9 @@ def test_prune_deletes_old_delivered_and_dead_messages_and_hook_records(
     dry = _shoptrace("outbox", "prune", "--dry-run", "--db", db_url)
     assert dry.exit_code == 0, dry.output
     assert dry.output == (
-        "would delete 1 delivered and 1 dead webhook messages older than 30 days and "
-        "1 platform hook records older than 30 days\n"
+        "would delete 1 delivered and 1 dead webhook messages older than 30 days, "
+        "1 platform hook records older than 30 days and "
+        "0 idempotency keys older than 86400 seconds\n"
     )
     assert _statuses(app) == ["delivered", "dead", "pending"] and _hook_count(app) == 1
     kept = _shoptrace("outbox", "prune", "--db", db_url, SHOPTRACE_OUTBOX_RETENTION_DAYS="60")
@@ -194,7 +195,8 @@ def test_prune_options_override_the_settings(app: Flask, api: Api, db_url: str) 
     )
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "deleted 0 platform hook records older than 90 days; "
+        "deleted 0 platform hook records older than 90 days and "
+        "0 idempotency keys older than 86400 seconds; "
         "kept forever: webhook messages (SHOPTRACE_OUTBOX_RETENTION_DAYS=0)\n"
     )
     assert _statuses(app) == ["delivered", "dead", "pending"] and _hook_count(app) == 1
@@ -248,7 +250,8 @@ def test_a_deliver_worker_prunes_too(
     result = _shoptrace("outbox", "deliver", "--db", db_url)
     assert isinstance(result.exception, _Stop)
     assert result.output == (
-        "deleted 1 delivered and 1 dead webhook messages older than 30 days and "
-        "1 platform hook records older than 30 days\n"
+        "deleted 1 delivered and 1 dead webhook messages older than 30 days, "
+        "1 platform hook records older than 30 days and "
+        "0 idempotency keys older than 86400 seconds\n"
     )
     assert _statuses(app) == ["pending"] and _hook_count(app) == 0
