@@ -278,9 +278,15 @@ def selling_lot(
     traced by unit, the first-expiry lot that still has units in stock)."""
     query = _usable_lots(merchant_id, product_id, today)
     if by_unit:
-        query = query.where(
-            sa.exists().where(units.c.batch_id == batches.c.id, _in_stock(merchant_id))
+        # A unit in stock, LIMIT 1: a correlated subquery PostgreSQL runs per lot on the
+        # (batch_id, status, id) index; as EXISTS it may hash every unit of the lot instead.
+        one_in_stock = (
+            sa.select(units.c.id)
+            .where(units.c.batch_id == batches.c.id, _in_stock(merchant_id))
+            .limit(1)
+            .scalar_subquery()
         )
+        query = query.where(one_in_stock.is_not(None))
     row = conn.execute(query.limit(1)).first()
     return Lot(row.id, row.gtin, row.lot, row.expiry_date) if row is not None else None
 
@@ -304,19 +310,37 @@ def allocate_fefo(
         missing = count - len(chosen)
         if missing <= 0:
             break
-        query = (
-            sa.select(units.c.id, units.c.serial, units.c.status)
-            .where(units.c.batch_id == lot.id, _in_stock(merchant_id))
-            .order_by(units.c.id)
-            .limit(missing + len(taken))
-            .with_for_update(skip_locked=True)
-        )
-        for row in conn.execute(query):
+        for row in _stock_of_lot(conn, merchant_id, lot.id, missing + len(taken)):
             if row.id in taken or len(chosen) >= count:
                 continue
             taken.add(row.id)
             chosen.append(StockUnit(row.id, lot.gtin, lot.lot, row.serial, lot.id, row.status))
     return chosen
+
+
+def _stock_of_lot(conn: Connection, merchant_id: int, batch_id: int, limit: int) -> list[Any]:
+    """The first ``limit`` units in stock of a lot, by id (locked, skipping locked ones).
+
+    One query per stock status, merged: each is a range of the (batch_id, status, id) index,
+    so the lot's sold units (by FEFO, most of an old lot) are never read.
+    """
+    found: list[Any] = []
+    for status in STOCK_STATUSES:
+        query = (
+            sa.select(units.c.id, units.c.serial, units.c.status)
+            .where(
+                units.c.batch_id == batch_id,
+                units.c.status == status,
+                units.c.merchant_id == merchant_id,
+                units.c.recall_id.is_(None),
+            )
+            .order_by(units.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        found += conn.execute(query).all()
+    found.sort(key=lambda row: row.id)
+    return found[:limit]
 
 
 def find_units(

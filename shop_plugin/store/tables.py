@@ -349,6 +349,8 @@ units = sa.Table(
     sa.Index(None, "order_line_id"),
     sa.Index(None, "recall_id"),
     sa.Index(None, "batch_id", "id"),
+    # A lot's units in stock (allocation, the lot now selling) without walking the sold ones.
+    sa.Index(None, "batch_id", "status", "id"),
     sa.Index(None, "issuance_id", "id"),
 )
 
