@@ -302,7 +302,7 @@ def verify_chain(merchant_id: int | None, db_url: str | None) -> None:
                     fail(exc.detail)
         broken = 0
         for mid in ids:
-            report = chain.verify(target.store, mid)
+            report = _verify_whole(target.store, mid)
             head = report["head"]
             if report["valid"]:
                 click.echo(
@@ -318,6 +318,26 @@ def verify_chain(merchant_id: int | None, db_url: str | None) -> None:
             )
     if broken:
         raise SystemExit(1)
+
+
+VERIFY_PAGE = 100_000
+"""Events ``verify-chain`` checks between two progress lines (on standard error)."""
+
+
+def _verify_whole(store: Store, merchant_id: int) -> dict[str, Any]:
+    """The merchant's whole chain checked a page at a time, with a progress line per page."""
+    report = chain.verify(store, merchant_id, limit=VERIFY_PAGE)
+    events = report["events"]
+    while not report["complete"]:
+        click.echo(
+            f"merchant {merchant_id}: {report['checked']['through']:,} of "
+            f"{report['head']['seq']:,} events checked",
+            err=True,
+        )
+        after = chain.decode_token(merchant_id, report["nextPageToken"])
+        report = chain.verify(store, merchant_id, after=after, limit=VERIFY_PAGE)
+        events += report["events"]
+    return {**report, "events": events}
 
 
 @click.group("shoptrace")

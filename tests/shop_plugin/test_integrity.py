@@ -108,6 +108,24 @@ def test_verify_chain_command(app: Flask, api: Api, other_api: Api, runner: Flas
     assert missing.exit_code == 2 and "999" in missing.output
 
 
+def test_verify_chain_reports_progress_on_a_long_chain(
+    app: Flask, api: Api, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shoptrace.shop_plugin import cli
+
+    _capture(api, 5)
+    monkeypatch.setattr(cli, "VERIFY_PAGE", 2)
+    ok = runner.invoke(args=["shoptrace", "verify-chain"])
+    assert ok.exit_code == 0, ok.output
+    assert f"merchant {api.merchant_id}: 2 of 5 events checked" in ok.output
+    assert f"merchant {api.merchant_id}: 4 of 5 events checked" in ok.output
+    assert f"merchant {api.merchant_id}: valid, 5 events, head 5 " in ok.output
+    _change(app, 5, api.merchant_id, chain_hash="f" * 64)
+    bad = runner.invoke(args=["shoptrace", "verify-chain"])
+    assert bad.exit_code == 1
+    assert f"merchant {api.merchant_id}: BROKEN at position 5 (eventID ni:///" in bad.output
+
+
 def test_concurrent_captures_of_one_merchant_form_one_chain(app: Flask, api: Api) -> None:
     errors: list[BaseException] = []
 
