@@ -408,7 +408,7 @@ def kind_phrase(kind: str | None, lang: str) -> str | None:
 # --- choosing a language ----------------------------------------------------------------------
 
 _TAG_RE = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
-_Q_RE = re.compile(r"^[qQ]\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
+_Q_RE = re.compile(r"^[qQ]\s*=\s*(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
 _TRADITIONAL = ("zh-tw", "zh-hk", "zh-mo", "zh-hant")
 _MAX_HEADER = 1024
 _MAX_RANGES = 32

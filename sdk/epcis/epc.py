@@ -241,7 +241,10 @@ def _s(
     max_total: int = 0,
     check: Callable[[tuple[str, ...]], str | None] | None = None,
 ) -> _Scheme:
-    return _Scheme(prefix, name, level, re.compile(body), digits, max_total, to_pairs, check)
+    # ASCII: \d would also take other scripts' digits, which no GS1 key may hold.
+    return _Scheme(
+        prefix, name, level, re.compile(body, re.ASCII), digits, max_total, to_pairs, check
+    )
 
 
 _ID, _CLASS, _PAT = "urn:epc:id:", "urn:epc:class:", "urn:epc:idpat:"

@@ -220,10 +220,12 @@ _TYPED_LISTS: Final = {
 # --- values -----------------------------------------------------------------------------
 
 _TIMESTAMP = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(?:([Zz])|([+-])(\d\d):?(\d\d))"
+    r"([0-9]{4})-([0-9][0-9])-([0-9][0-9])[Tt]([0-9][0-9]):([0-9][0-9]):([0-9][0-9])(?:[.,]([0-9]+))?(?:([Zz])|([+-])([0-9][0-9]):?([0-9][0-9]))"
 )
-_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_CANONICAL_TIME = re.compile(
+    r"[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]{3}Z"
+)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NUMBER_START = frozenset("+-.0123456789")
 _EXACT_FLOAT = 9007199254740992.0  # 2**53: every integer below is exact in a double
 _CACHE_SIZE = 8192  # canonical values and times remembered per document

@@ -54,10 +54,10 @@ _GS1_CONTEXTS: Final = ("https://ref.gs1.org/standards/epcis/", "https://gs1.git
 _URI_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 _BAD_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _TIME_RE: Final = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))"
+    r"([0-9]{4})-([0-9][0-9])-([0-9][0-9])[Tt]([0-9][0-9]):([0-9][0-9]):([0-9][0-9])(?:\.[0-9]+)?(?:[Zz]|[+-]([0-9][0-9]):([0-9][0-9]))"
 )
-_TZ_OFFSET_RE: Final = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)")
-_VERSION_RE: Final = re.compile(r"\d+(?:\.\d+)*")
+_TZ_OFFSET_RE: Final = re.compile(r"[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00)")
+_VERSION_RE: Final = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _UOM_RE: Final = re.compile(r"[A-Z0-9]{2,3}")
 _HEX_RE: Final = re.compile(r"[A-Fa-f0-9]+")
 _CBV_URI_RE: Final = re.compile(r"urn:epcglobal:cbv|https?://ns\.gs1\.org/cbv/")

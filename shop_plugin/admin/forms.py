@@ -47,7 +47,7 @@ CERT_FIELDS = ("scheme", "issuer", "number", "validFrom", "validUntil", "verific
 REPORT_FIELDS = ("issuer", "number", "date", "result", "url")
 _CERT_CHOICES = ("verification",)
 _REPORT_CHOICES = ("result",)
-_ROW = re.compile(r"([A-Za-z]+)\[(\d{1,4})\]\.([A-Za-z]+)")
+_ROW = re.compile(r"([A-Za-z]+)\[([0-9]{1,4})\]\.([A-Za-z]+)")
 _PLAIN = frozenset({"required", "required-language", "unknown-field"})
 
 

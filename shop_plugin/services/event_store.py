@@ -97,9 +97,9 @@ EVENT_COLUMNS = (
     "document",
 )
 EPC_COLUMNS = ("merchant_id", "epc", "seq", "role")
-_LIST_POINTER = re.compile(r"/epcisBody/eventList/(\d+)(.*)", re.S)
+_LIST_POINTER = re.compile(r"/epcisBody/eventList/([0-9]+)(.*)", re.S)
 _TIME = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))"
+    r"([0-9]{4})-([0-9][0-9])-([0-9][0-9])[Tt]([0-9][0-9]):([0-9][0-9]):([0-9][0-9])(?:[.,]([0-9]+))?(?:([Zz])|([+-])([0-9][0-9]):([0-9][0-9]))"
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str

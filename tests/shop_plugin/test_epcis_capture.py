@@ -270,3 +270,32 @@ def test_text_that_is_not_unicode_is_a_problem_not_a_500(app: Flask, api: Api) -
     errors = response.get_json()["errors"]
     assert any("/eventList/0" in e["field"] and "Unicode" in e["detail"] for e in errors), errors
     assert _stored(app) == []
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "pointer"),
+    [
+        ("epcList", ["urn:epc:id:sgtin:\u0669506000.013435.B5"], "/epcList/0"),
+        ("eventTime", "\u0662\u0660\u0662\u0664-05-01T10:00:00Z", "/eventTime"),
+        ("eventTimeZoneOffset", "+\u0660\u0668:00", "/eventTimeZoneOffset"),
+    ],
+)
+def test_digits_of_other_scripts_are_a_problem_not_a_500(
+    app: Flask, api: Api, member: str, value: Any, pointer: str
+) -> None:
+    """RFC 3339 times and GS1 keys take ASCII digits only (a regular expression's \\d took
+    an Arabic-Indic digit into a GS1 key's check digit, which crashed)."""
+    event = ev.commission([unit_uri("EDGE3")], event_time=at(0))
+    event[member] = value
+    body = {
+        "@context": [EPCIS_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2025-01-01T00:00:00Z",
+        "epcisBody": {"eventList": [event]},
+    }
+    response = capture(api, json.dumps(body))
+    assert response.status_code == 400, response.get_json()
+    errors = response.get_json()["errors"]
+    assert any(e["field"].endswith("/eventList/0" + pointer) for e in errors), errors
+    assert _stored(app) == []

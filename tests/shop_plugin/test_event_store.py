@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shoptrace.sdk.epcis import event_hash
@@ -121,6 +121,19 @@ def test_cbv_values_and_epcs_are_normalised() -> None:
     batch=st.lists(gen.any_events(), max_size=10),
     context=st.sampled_from(gen.CONTEXTS),
     with_text=st.booleans(),
+)
+@example(  # found by this test: \d took an Arabic-Indic digit into a GS1 key (a crash)
+    batch=[
+        {
+            "type": "ObjectEvent",
+            "eventTime": "2024-05-01T10:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "ADD",
+            "epcList": ["urn:epc:id:sgtin:\u0669506000.013435.B5"],
+        }
+    ],
+    context=gen.CONTEXTS[0],
+    with_text=False,
 )
 def test_prepared_events_are_the_same_on_either_path(
     batch: list[Any], context: Any, with_text: bool

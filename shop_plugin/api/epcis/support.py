@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-_VERSION = re.compile(r"\d{1,4}(?:\.\d{1,4}){0,3}")
+_VERSION = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,4}){0,3}")
 _LIST_TOKEN_MAX = 700
 
 
