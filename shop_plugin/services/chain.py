@@ -185,9 +185,8 @@ def verify(
     without a limit does.
 
     ``{"valid": True | False | None, "complete", "events" (checked here), "checked": {"from",
-    "through"}, "head": {"seq", "hash"}, "firstBreak": None | {"seq", "eventID", "kind",
-    "reason"},
-    "nextPageToken", "checkedAt"}``.
+    "through"}, "head": {"seq", "hash"}, "firstBreak": None | {"seq", "eventID", "kind" (one
+    of :data:`BREAK_KINDS`), "reason"}, "nextPageToken", "checkedAt"}``.
     """
     start = after or Head(0, GENESIS)
     with store.read() as conn:
