@@ -212,7 +212,10 @@ def _signing_key(key_env: str | None) -> bytes | None:
     value = os.environ.get(key_env)
     if not value:
         fail(f"--key-env {key_env}: the environment variable is not set or empty")
-    return value.encode("utf-8")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates
+        fail(f"--key-env {key_env}: the environment variable is not UTF-8 text")
 
 
 @main.command("labels")

@@ -79,7 +79,13 @@ def escape(value: str, *, query: bool = False) -> str:
 
 
 def _utf8_escape(ch: str) -> str:
-    return "".join("%" + _HEX[b >> 4] + _HEX[b & 15] for b in ch.encode("utf-8"))
+    try:
+        data = ch.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form to percent-encode
+        raise _fail(
+            f"character {ch!r} is not text (a lone surrogate)", ch, "URI characters"
+        ) from None
+    return "".join("%" + _HEX[b >> 4] + _HEX[b & 15] for b in data)
 
 
 def _sequence_rule(key: str) -> str:

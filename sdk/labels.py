@@ -227,6 +227,15 @@ def layout_by_name(name: str) -> LabelLayout:
     return layout
 
 
+def _is_text(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8 (it holds no lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
     """One label: the URI the QR encodes and the human-readable lines printed beside it."""
@@ -235,12 +244,12 @@ class Label:
     lines: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.uri, str) or not self.uri:
-            raise LabelError(f"Label.uri: {self.uri!r} must be a non-empty string")
+        if not isinstance(self.uri, str) or not self.uri or not _is_text(self.uri):
+            raise LabelError(f"Label.uri: {self.uri!r} must be a non-empty string of text")
         lines = tuple(self.lines)
         for line in lines:
-            if not isinstance(line, str) or "\n" in line or "\r" in line:
-                raise LabelError(f"Label.lines: {line!r} must be a single-line string")
+            if not isinstance(line, str) or "\n" in line or "\r" in line or not _is_text(line):
+                raise LabelError(f"Label.lines: {line!r} must be a single-line string of text")
         object.__setattr__(self, "lines", lines)
 
 

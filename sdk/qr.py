@@ -95,6 +95,14 @@ def _symbol(data: str | bytes, level: int) -> tuple[int, list[list[bool]]]:
     """Encode ``data`` with qrcode (smallest version, best mask); modules without border."""
     if not data:
         raise QRError("data: must not be empty; a QR code needs something to encode")
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 bytes to encode
+            raise QRError(
+                f"data: character {data[exc.start]!r} at position {exc.start + 1} is not text "
+                "(a lone surrogate)"
+            ) from None
     code: qrcode.QRCode[Any] = qrcode.QRCode(error_correction=level, border=0)
     code.add_data(data)
     try:

@@ -52,7 +52,9 @@ def _text(key: str, value: Any) -> str | None:
 
 def _int(low: int, high: int) -> Callable[[str, Any], int]:
     def parse(key: str, value: Any) -> int:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        # ASCII digits only: "²" passes isdigit() but int() refuses it, and "٥٠" is no setting.
+        digits = value.strip().removeprefix("-") if isinstance(value, str) else ""
+        if digits.isascii() and digits.isdigit() and len(digits) <= 19:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(f"{key}: must be a whole number from {low} to {high}, got {value!r}")
@@ -117,6 +119,7 @@ def _prefix(key: str, value: Any) -> str:
         or value.endswith("/")
         or "//" in value
         or any(c in value for c in "?#<> \\")
+        or not value.isprintable()
     ):
         raise ConfigError(
             f"{key}: must be a path like /trace, starting and not ending with '/', got {value!r}"
@@ -142,8 +145,20 @@ def _base_url(key: str, raw: Any) -> str | None:
     return value
 
 
+def _is_utf8(value: str) -> bool:
+    """Whether ``value`` has a UTF-8 form: bytes an environment variable holds that are not
+    UTF-8 arrive as lone surrogates, which neither a key nor a URL can carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _signing_key(key: str, raw: Any) -> str | None:
     value = _text(key, raw)
+    if value is not None and not _is_utf8(value):
+        raise ConfigError(f"{key}: must be UTF-8 text (it holds a lone surrogate)")
     if value is not None and len(value.encode("utf-8")) < 32:
         raise ConfigError(
             f"{key}: must be at least 32 characters of secret (for example the output of "

@@ -134,7 +134,10 @@ def _group(form: FormInput, name: str, parts: dict[str, str]) -> dict[str, Any] 
             text = _value(form, f"{name}.{member}")
             blank = blank and not text
             if text:
-                found[member] = text.upper() if member == "countryCode" else text
+                # Only ASCII is capitalised: "ß".upper() is "SS" and "ﬁ".upper() "FI", which
+                # would pass as country codes; other text reaches the service as typed.
+                upper = member == "countryCode" and text.isascii()
+                found[member] = text.upper() if upper else text
     if blank:
         return None
     return {k: v for k, v in found.items() if v or k in ("place", "name")}

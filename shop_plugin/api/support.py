@@ -178,7 +178,13 @@ def id_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+    # At most 19 digits before int(): Python refuses to convert over 4300 (a ValueError).
+    if (
+        not value.isascii()
+        or not value.isdigit()
+        or len(value) > 19
+        or not 1 <= int(value) <= MAX_ID
+    ):
         raise InvalidInput.one(name, "id", "must be a positive whole number", status=400)
     return int(value)
 
@@ -190,7 +196,7 @@ def page_args(*, maximum: int | None = None) -> tuple[int, int]:
     raw = request.args.get("pageSize")
     limit = min(settings.page_size, top)
     if raw is not None:
-        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= top:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= top:
             raise InvalidInput.one(
                 "pageSize", "range", f"must be a whole number from 1 to {top}", status=400
             )

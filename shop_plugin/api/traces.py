@@ -49,7 +49,7 @@ def batch_downstream(conn: Connection, batch_id: int) -> Answer:
 
 
 def _unit_limit(value: str, path: str, errors: list[FieldError]) -> Any:
-    if not value.isascii() or not value.isdigit() or int(value) > MAX_UNIT_LIMIT:
+    if not value.isascii() or not value.isdigit() or len(value) > 19 or int(value) > MAX_UNIT_LIMIT:
         errors.append(
             FieldError(path, "range", f"must be a whole number from 0 to {MAX_UNIT_LIMIT}")
         )
@@ -62,7 +62,12 @@ def integrity() -> Response:
     limit = INTEGRITY_PAGE_SIZE
     raw = request.args.get("pageSize")
     if raw is not None:
-        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_INTEGRITY_PAGE_SIZE:
+        if (
+            not raw.isascii()
+            or not raw.isdigit()
+            or len(raw) > 19
+            or not 1 <= int(raw) <= MAX_INTEGRITY_PAGE_SIZE
+        ):
             raise InvalidInput.one(
                 "pageSize",
                 "range",

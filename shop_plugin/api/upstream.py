@@ -84,7 +84,7 @@ def _seq_arg() -> int:
     raw = request.args.get("seq")
     if raw is None:
         raise InvalidInput.one("seq", "required", "give the position to rewind to", status=400)
-    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ID:
         raise InvalidInput.one("seq", "integer", "must be a whole number from 0", status=400)
     return int(raw)
 

@@ -269,6 +269,7 @@ def parse_query(params: Mapping[str, Sequence[str]], *, max_per_page: int) -> Ev
         if (
             not per_page.isascii()
             or not per_page.isdigit()
+            or len(per_page) > 19
             or not 1 <= int(per_page) <= max_per_page
         ):
             raise QueryParameterError(

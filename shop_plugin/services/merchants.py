@@ -123,6 +123,8 @@ def create_key(
 
 
 def _key_row(conn: Connection, prefix: str) -> Any:
+    if not prefix.isascii():  # prefixes are ASCII; a lone surrogate cannot be sent to SQL
+        raise NotFound(f"no API key with prefix {prefix!r}")
     row = conn.execute(sa.select(api_keys).where(api_keys.c.prefix == prefix)).one_or_none()
     if row is None:
         raise NotFound(f"no API key with prefix {prefix!r}")

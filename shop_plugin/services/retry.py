@@ -76,7 +76,8 @@ def retry_after(response: requests.Response) -> float | None:
     if response.status_code not in (429, 503):
         return None
     value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
+    # ASCII only: "²" (byte B2 of a Latin-1 header) passes isdigit() and float() refuses it.
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         moment = parsedate_to_datetime(value)

@@ -130,7 +130,7 @@ class CodesService(Service):
         count = response.headers.get("X-Label-Count", "")
         return LabelPdf(
             content=response.content,
-            count=int(count) if count.isdigit() else 0,
+            count=int(count) if count.isascii() and count.isdigit() and len(count) < 19 else 0,
             next_page_token=next_token(response, None, "pageToken"),
         )
 

@@ -123,7 +123,7 @@ def page_params() -> tuple[str | None, int]:
     raw = request.args.get("perPage")
     top = state().settings.max_page_size
     if raw is not None:
-        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= top:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= top:
             raise QueryParameterError("perPage", "range", f"must be a whole number from 1 to {top}")
         limit = int(raw)
     for name in request.args:
