@@ -248,7 +248,11 @@ class Label:
             raise LabelError(f"Label.uri: {self.uri!r} must be a non-empty string of text")
         lines = tuple(self.lines)
         for line in lines:
-            if not isinstance(line, str) or "\n" in line or "\r" in line or not _is_text(line):
+            if (
+                not isinstance(line, str)
+                or line.splitlines() not in ([], [line])
+                or not _is_text(line)
+            ):
                 raise LabelError(f"Label.lines: {line!r} must be a single-line string of text")
         object.__setattr__(self, "lines", lines)
 

@@ -44,7 +44,8 @@ INVALID: Any = object()
 Check = Callable[[Any, str, list[FieldError]], Any]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# One line: no line break of any kind either (U+2028 LINE and U+2029 PARAGRAPH SEPARATOR too).
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -90,7 +91,7 @@ def text(*, max_length: int, min_length: int = 1, multiline: bool = False) -> Ch
                 errors,
                 path,
                 "characters",
-                f"control character or lone surrogate U+{ord(found.group()):04X} "
+                f"control character, line break or lone surrogate U+{ord(found.group()):04X} "
                 f"at position {found.start()}",
             )
         return value

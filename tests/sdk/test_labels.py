@@ -204,6 +204,9 @@ def test_label_normalises_lines_and_validates() -> None:
         lb.Label("")
     with pytest.raises(LabelError, match="Label.lines: 'a\\\\nb' must be a single-line string"):
         lb.Label(BASE + "X", ("a\nb",))
+    for broken in ("a\u2028b", "a\u2029b", "a\x0bb", "a\x85b", "a\r\n", "\n"):
+        with pytest.raises(LabelError, match="must be a single-line string"):
+            lb.Label(BASE + "X", (broken,))
 
 
 # write_labels ----------------------------------------------------------------------------

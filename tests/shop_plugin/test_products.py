@@ -136,6 +136,8 @@ def test_same_gtin_twice_is_a_conflict_naming_the_field(api: Api) -> None:
         ({"name": {"en": "a\u0000b"}}, "name.en", "characters"),
         ({"name": {"en": "a\ud800b"}}, "name.en", "characters"),
         ({"name": {"en": "two\nlines"}}, "name.en", "characters"),
+        ({"name": {"en": "two\u2028lines"}}, "name.en", "characters"),
+        ({"name": {"zh-CN": "两\u2029段"}}, "name.zh-CN", "characters"),
         ({"listingUrl": "javascript:alert(1)"}, "listingUrl", "url"),
         ({"listingUrl": 5}, "listingUrl", "type"),
         ({"certifications": {}}, "certifications", "type"),
