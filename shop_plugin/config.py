@@ -493,6 +493,20 @@ OPTIONS: tuple[Option, ...] = (
         "(`next` in the query names the page asked for): a path such as `/login` or an "
         "absolute URL. Unset: such visitors get a 401 page.",
     ),
+    Option(
+        "SHOPTRACE_ADMIN_HOME_URL",
+        None,
+        _login_url,
+        "The host shop's own page the admin's header links back to (\"Back to the shop\"): a "
+        "path such as `/admin` or an absolute URL. Unset: no such link.",
+    ),
+    Option(
+        "SHOPTRACE_ADMIN_ACCOUNT_URL",
+        None,
+        _login_url,
+        "The host's page where the signed-in user sees their account and signs out, which the "
+        'admin\'s header links to ("Account / sign out"). Unset: no such link.',
+    ),
 )
 
 _BY_KEY = {option.key: option for option in OPTIONS}
@@ -543,6 +557,8 @@ class Settings:
     sync_local_urls: bool
     admin_auth: Callable[..., Any] | str | None
     admin_login_url: str | None
+    admin_home_url: str | None
+    admin_account_url: str | None
     instance_path: str
 
     @classmethod
@@ -617,6 +633,8 @@ class Settings:
             sync_local_urls=values["SHOPTRACE_SYNC_LOCAL_URLS"],
             admin_auth=values["SHOPTRACE_ADMIN_AUTH"],
             admin_login_url=values["SHOPTRACE_ADMIN_LOGIN_URL"],
+            admin_home_url=values["SHOPTRACE_ADMIN_HOME_URL"],
+            admin_account_url=values["SHOPTRACE_ADMIN_ACCOUNT_URL"],
             instance_path=instance,
         )
 

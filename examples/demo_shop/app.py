@@ -109,8 +109,11 @@ def create_app(instance_path: str | os.PathLike[str] | None = None, **config: An
     app.config[tracing.MERCHANT_KEY] = setup.merchant_id
     app.config.setdefault("SHOPTRACE_SHOP_MERCHANT", setup.merchant_id)
     # The merchant admin (/trace/admin): strangers go to the shop's merchant sign-in, and
-    # merchant.admin_merchant (registered with @shoptrace.admin_auth) says who is signed in.
+    # merchant.admin_merchant (registered with @shoptrace.admin_auth) says who is signed in;
+    # its header links back to the shop and to the sign-in page, where the merchant signs out.
     app.config.setdefault("SHOPTRACE_ADMIN_LOGIN_URL", merchant.LOGIN_PATH)
+    app.config.setdefault("SHOPTRACE_ADMIN_HOME_URL", "/")
+    app.config.setdefault("SHOPTRACE_ADMIN_ACCOUNT_URL", merchant.LOGIN_PATH)
     tracing.shoptrace.init_app(app)
 
     shop = open_shop(instance)

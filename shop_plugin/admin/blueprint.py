@@ -271,6 +271,8 @@ def make_blueprint(registered: Callable[[], AdminAuth | None]) -> Blueprint:
             "nonce": g.get("shoptrace_admin_nonce", ""),
             "merchant": merchant,
             "nav": nav,
+            "home_url": state().settings.admin_home_url,
+            "account_url": state().settings.admin_account_url,
             "fmt_time": lambda value: i18n.format_datetime(value, lg),
             "fmt_date": lambda value: i18n.format_date(value, lg),
             "category_label": lambda code: phrases.category_label(code, lg),

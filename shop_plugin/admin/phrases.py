@@ -31,6 +31,8 @@ _P: dict[str, tuple[str, str]] = {
     "nav.menu": ("Admin menu", "后台菜单"),
     "page.other_language": ("中文", "English"),
     "page.merchant": ("Merchant: {name}", "商家：{name}"),
+    "page.home": ("Back to the shop", "返回商店"),
+    "page.account": ("Account / sign out", "账户 / 退出登录"),
     "page.next": ("Next page", "下一页"),
     "page.first": ("First page", "第一页"),
     "page.none": ("Nothing here yet.", "暂无内容。"),

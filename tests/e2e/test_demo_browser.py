@@ -160,6 +160,12 @@ def test_the_admin_sends_strangers_to_the_merchant_sign_in(
     assert dashboard.status_code == 200
     assert "Dashboard" in dashboard.get_data(as_text=True)
     assert "Traceable Goods" in dashboard.get_data(as_text=True)
+    # The admin's header leads back to the shop and to the page where the merchant signs out.
+    header = dashboard.get_data(as_text=True).split("</header>")[0]
+    assert '<a class="host" href="/">Back to the shop</a>' in header
+    assert '<a class="host" href="/merchant/login">Account / sign out</a>' in header
+    account = client.get("/merchant/login?lang=en").get_data(as_text=True)
+    assert 'action="/merchant/logout"' in account and "Sign out" in account
     for target in ("https://evil.example/", "//evil.example/trace/admin/", "/cart", "/trace/x"):
         answer = _sign_in(client, login.email, login.password, next=target)
         assert answer.location == "/trace/admin/?lang=en", target

@@ -220,6 +220,43 @@ def test_without_a_login_url_the_visitor_gets_a_401_page(db_url: str, tmp_path: 
     app.extensions["shoptrace"].store.dispose()
 
 
+def test_the_header_links_to_the_hosts_shop_and_account_pages_when_given(
+    db_url: str, tmp_path: Path, app: Flask, admin: Admin
+) -> None:
+    page = admin.page("/")
+    assert "Back to the shop" not in page and "sign out" not in page
+    linked = make_app(
+        db_url,
+        tmp_path / "linked",
+        SHOPTRACE_ADMIN_AUTH=auth,
+        SHOPTRACE_ADMIN_HOME_URL="/",
+        SHOPTRACE_ADMIN_ACCOUNT_URL="https://sso.example.com/account?from=trace",
+    )
+    try:
+        client = linked.test_client()
+        for lang, home, account in (
+            ("en", "Back to the shop", "Account / sign out"),
+            ("zh-CN", "返回商店", "账户 / 退出登录"),
+        ):
+            response = client.get(
+                ADMIN + "/", headers={HEADER: str(admin.merchant_id), "Accept-Language": lang}
+            )
+            html = response.get_data(as_text=True)
+            assert response.status_code == 200, html[:500]
+            header = html[html.index("<header") : html.index("</header>")]
+            assert f'<a class="host" href="/">{home}</a>' in header
+            assert (
+                f'<a class="host" href="https://sso.example.com/account?from=trace">{account}</a>'
+                in header
+            )
+        # A stranger's 401 page names no account to sign out of.
+        stranger = client.get(ADMIN + "/", headers={"Accept-Language": "en"})
+        assert stranger.status_code == 401
+        assert "Account / sign out" not in stranger.get_data(as_text=True)
+    finally:
+        linked.extensions["shoptrace"].close()
+
+
 def test_an_unknown_or_disabled_merchant_is_refused(app: Flask, client: FlaskClient) -> None:
     merchant_id, _key = add_merchant(app, "Acme")
     assert client.get(ADMIN + "/", headers={HEADER: "999"}).status_code == 403
@@ -256,6 +293,10 @@ def test_pages_are_private_and_locked_down(admin: Admin) -> None:
         ("SHOPTRACE_ADMIN_LOGIN_URL", "//evil.example/login"),
         ("SHOPTRACE_ADMIN_LOGIN_URL", "login"),
         ("SHOPTRACE_ADMIN_LOGIN_URL", "/log in"),
+        ("SHOPTRACE_ADMIN_HOME_URL", "javascript:alert(1)"),
+        ("SHOPTRACE_ADMIN_HOME_URL", "//evil.example/"),
+        ("SHOPTRACE_ADMIN_ACCOUNT_URL", "account"),
+        ("SHOPTRACE_ADMIN_ACCOUNT_URL", "https://sso.example.com/me#top"),
     ],
 )
 def test_bad_admin_settings_stop_start_up(key: str, value: Any) -> None:
@@ -273,6 +314,9 @@ def test_admin_settings_accept_a_function_an_import_path_and_login_urls() -> Non
     assert parse().admin_auth is None and parse().admin_login_url is None
     for url in ("/login?from=trace", "https://sso.example.com/login"):
         assert parse(SHOPTRACE_ADMIN_LOGIN_URL=url).admin_login_url == url
+        assert parse(SHOPTRACE_ADMIN_HOME_URL=url).admin_home_url == url
+        assert parse(SHOPTRACE_ADMIN_ACCOUNT_URL=url).admin_account_url == url
+    assert parse().admin_home_url is None and parse().admin_account_url is None
 
 
 # --- CSRF -------------------------------------------------------------------------------------
