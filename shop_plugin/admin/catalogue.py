@@ -1,5 +1,5 @@
 """Products, batches with the data their catalogue class requires, code issuance with its
-progress, PDF labels and the CSV of codes."""
+progress, PDF labels and the CSV of codes; deleting a product or lot nothing refers to."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from shoptrace.shop_plugin.admin.support import (
     reading,
     render,
     state,
+    t,
     writing,
 )
 from shoptrace.shop_plugin.services import (
@@ -42,10 +43,11 @@ from shoptrace.shop_plugin.services import (
     completeness,
     issuance,
     products,
+    references,
 )
 from shoptrace.shop_plugin.services.catalogue import CATEGORIES, REQUIREMENTS
 from shoptrace.shop_plugin.services.clock import utcnow
-from shoptrace.shop_plugin.services.errors import Conflict, InvalidInput, NotFound
+from shoptrace.shop_plugin.services.errors import Conflict, InUse, InvalidInput, NotFound
 from shoptrace.shop_plugin.services.schemas import VERIFICATION_LEVELS, VISIBILITY_LEVELS
 from shoptrace.shop_plugin.store.tables import units
 
@@ -119,7 +121,9 @@ def new_product() -> Response:
     return go(".product", product_id=created["id"], notice="created")
 
 
-def product(product_id: int) -> Response:
+def _product_page(
+    product_id: int, *, refusal: list[str] | None = None, status: int = 200
+) -> Response:
     owner = merchant_id()
     with reading() as conn:
         found = products.get_product(conn, owner, product_id)
@@ -127,14 +131,47 @@ def product(product_id: int) -> Response:
         page = batches.list_batches(
             conn, owner, product_id=product_id, after=page_after(), limit=BATCHES_SHOWN
         )
+        has_lots = bool(batches.list_batches(conn, owner, product_id=product_id, limit=1).items)
     return render(
         "product.html",
+        status=status,
+        switch=other_link(".product", product_id=product_id) if request.method == "POST" else None,
         product=found,
         completeness=score,
         batches=page.items,
         next_token=page.next_token,
         requirements=REQUIREMENTS.get(found["category"], ()),
+        has_lots=has_lots,
+        refusal=refusal or [],
     )
+
+
+def product(product_id: int) -> Response:
+    return _product_page(product_id)
+
+
+def _confirmed() -> bool:
+    """Whether the deletion form's confirm box was ticked."""
+    return request.form.get("confirm") == "yes"
+
+
+def _reasons(exc: InUse) -> list[str]:
+    """Why a deletion was refused, in the page language: what refers to the row."""
+    return [
+        t(f"delete.use.{use.what}", count=f"{use.count}+" if use.more else use.count)
+        for use in exc.uses
+    ]
+
+
+def delete_product(product_id: int) -> Response:
+    if not _confirmed():
+        return _product_page(product_id, refusal=[t("delete.confirm_needed")], status=422)
+    try:
+        with writing() as conn:
+            products.delete_product(conn, merchant_id(), product_id)
+    except InUse as exc:
+        return _product_page(product_id, refusal=_reasons(exc), status=exc.status)
+    return go(".products", notice="deleted")
 
 
 def edit_product(product_id: int) -> Response:
@@ -214,7 +251,12 @@ def _label_parts(total: int) -> list[tuple[int, int, int]]:
 
 
 def _batch_page(
-    batch_id: int, *, errors: FormErrors | None = None, count: str = "", status: int = 200
+    batch_id: int,
+    *,
+    errors: FormErrors | None = None,
+    count: str = "",
+    refusal: list[str] | None = None,
+    status: int = 200,
 ) -> Response:
     owner = merchant_id()
     with reading() as conn:
@@ -223,6 +265,7 @@ def _batch_page(
         product_data = products.get_product(conn, owner, found["productId"])
         score = completeness.batch_completeness(conn, owner, batch_id)
         jobs = issuance.list_issuances(conn, owner, batch_id)
+        deletable = not references.batch_uses(conn, owner, row)
     return render(
         "batch.html",
         status=status,
@@ -239,11 +282,26 @@ def _batch_page(
         max_count=state().settings.max_code_count,
         errors=errors or FormErrors(lang=lang()),
         count=count,
+        deletable=deletable,
+        refusal=refusal or [],
     )
 
 
 def batch(batch_id: int) -> Response:
     return _batch_page(batch_id)
+
+
+def delete_batch(batch_id: int) -> Response:
+    if not _confirmed():
+        return _batch_page(batch_id, refusal=[t("delete.confirm_needed")], status=422)
+    owner = merchant_id()
+    try:
+        with writing() as conn:
+            product_id = batches.batch_row(conn, owner, batch_id).product_id
+            batches.delete_batch(conn, owner, batch_id)
+    except InUse as exc:
+        return _batch_page(batch_id, refusal=_reasons(exc), status=exc.status)
+    return go(".product", product_id=product_id, notice="deleted")
 
 
 def edit_batch(batch_id: int) -> Response:
@@ -431,9 +489,11 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/products/new", "new_product", new_product, methods=["GET", "POST"])
     bp.add_url_rule(one_product, "product", product, methods=["GET"])
     bp.add_url_rule(one_product + "/edit", "edit_product", edit_product, methods=["GET", "POST"])
+    bp.add_url_rule(one_product + "/delete", "delete_product", delete_product, methods=["POST"])
     bp.add_url_rule(one_product + "/batches/new", "new_batch", new_batch, methods=["GET", "POST"])
     bp.add_url_rule(one_batch, "batch", batch, methods=["GET"])
     bp.add_url_rule(one_batch + "/edit", "edit_batch", edit_batch, methods=["GET", "POST"])
+    bp.add_url_rule(one_batch + "/delete", "delete_batch", delete_batch, methods=["POST"])
     bp.add_url_rule(one_batch + "/codes", "issue_codes", issue_codes, methods=["POST"])
     bp.add_url_rule(one_batch + "/labels.pdf", "labels", labels_pdf, methods=["GET"])
     bp.add_url_rule(one_batch + "/codes.csv", "codes_csv", codes_csv, methods=["GET"])

@@ -1,12 +1,13 @@
 """The words of the merchant admin, in English and Simplified Chinese (terms from GLOSSARY.md).
 
 Keys are grouped by prefix: ``nav.`` (the menu), ``page.`` (shared page chrome), ``dash.``,
-``product.``, ``batch.``, ``codes.``, ``order.``, ``recall.``, ``integrity.``, ``hook.``,
-``conn.``, ``up.``, ``error.``, ``rule.`` (why an input was refused), ``refusal.`` (why a
-scanned code was refused) and value labels (``order_status.``, ``line_status.``, ...). A
-phrase may hold ``{placeholders}``; ``key + ".one"`` is the English singular for
-``count == 1``. Unit statuses, catalogue classes and recall levels come from
-:mod:`shoptrace.widgets.i18n` and :mod:`~shoptrace.shop_plugin.services.catalogue`.
+``product.``, ``batch.``, ``delete.`` (why a product or lot is kept), ``codes.``, ``order.``,
+``recall.``, ``integrity.``, ``hook.``, ``conn.``, ``up.``, ``error.``, ``rule.`` (why an input
+was refused), ``refusal.`` (why a scanned code was refused) and value labels
+(``order_status.``, ``line_status.``, ...). A phrase may hold ``{placeholders}``;
+``key + ".one"`` is the English singular for ``count == 1``. Unit statuses, catalogue
+classes and recall levels come from :mod:`shoptrace.widgets.i18n` and
+:mod:`~shoptrace.shop_plugin.services.catalogue`.
 """
 
 from __future__ import annotations
@@ -203,6 +204,79 @@ _P: dict[str, tuple[str, str]] = {
     ),
     "batch.present": ("Recorded", "已记录"),
     "batch.missing": ("Missing", "缺少"),
+    # --- deleting a product or lot registered by mistake ---------------------------------------
+    "product.delete": ("Delete product", "删除商品"),
+    "product.delete_hint": (
+        "A product without lots can be deleted, e.g. one registered with a wrong GTIN. Once "
+        "lots, orders, recalls or events refer to it, it is kept with the trace records.",
+        "没有批次的商品可以删除，例如商品条码（GTIN）填错时。一旦有批次、订单、召回或追溯事件"
+        "关联该商品，它将随追溯记录一同保留。",
+    ),
+    "product.delete_confirm": (
+        "Yes, delete product {gtin}; this cannot be undone",
+        "确认删除商品 {gtin}，删除后无法恢复",
+    ),
+    "batch.delete": ("Delete lot", "删除批次"),
+    "batch.delete_hint": (
+        "No codes were issued for this lot and nothing refers to it, so it can still be "
+        "deleted, e.g. when its lot number is wrong.",
+        "此批次尚未发放追溯码，也没有任何记录关联，因此仍可删除，例如批次号填错时。",
+    ),
+    "batch.delete_confirm": (
+        "Yes, delete lot {lot}; this cannot be undone",
+        "确认删除批次 {lot}，删除后无法恢复",
+    ),
+    "delete.refused": ("Not deleted:", "未删除："),
+    "delete.confirm_needed": (
+        "Tick the box to confirm the deletion.",
+        "请勾选确认框以确认删除。",
+    ),
+    "delete.use.lots": (
+        "It has {count} lots, whose trace records are kept. Delete the lots first if they are "
+        "unused.",
+        "该商品有 {count} 个批次，其追溯记录须保留。如这些批次未被使用，请先删除批次。",
+    ),
+    "delete.use.lots.one": (
+        "It has 1 lot, whose trace records are kept. Delete the lot first if it is unused.",
+        "该商品有 1 个批次，其追溯记录须保留。如该批次未被使用，请先删除批次。",
+    ),
+    "delete.use.codes": (
+        "{count} trace codes were issued for it; issued codes are trace records and are kept.",
+        "已为它发放 {count} 个追溯码；已发放的追溯码属于追溯记录，须保留。",
+    ),
+    "delete.use.codes.one": (
+        "1 trace code was issued for it; issued codes are trace records and are kept.",
+        "已为它发放 1 个追溯码；已发放的追溯码属于追溯记录，须保留。",
+    ),
+    "delete.use.issuances": (
+        "{count} code issuances were started for it.",
+        "已为它创建 {count} 个发码任务。",
+    ),
+    "delete.use.issuances.one": ("A code issuance was started for it.", "已为它创建发码任务。"),
+    "delete.use.recalls": (
+        "{count} recalls name it; recalls are kept.",
+        "有 {count} 个召回涉及它，召回记录须保留。",
+    ),
+    "delete.use.recalls.one": (
+        "A recall names it; recalls are kept.",
+        "有 1 个召回涉及它，召回记录须保留。",
+    ),
+    "delete.use.orderLines": (
+        "{count} order lines refer to it; orders are kept.",
+        "有 {count} 个订单行关联它，订单记录须保留。",
+    ),
+    "delete.use.orderLines.one": (
+        "An order line refers to it; orders are kept.",
+        "有 1 个订单行关联它，订单记录须保留。",
+    ),
+    "delete.use.events": (
+        "{count} traceability events name it; events are trace records and are kept.",
+        "有 {count} 个追溯事件涉及它；追溯事件属于追溯记录，须保留。",
+    ),
+    "delete.use.events.one": (
+        "A traceability event names it; events are trace records and are kept.",
+        "有 1 个追溯事件涉及它；追溯事件属于追溯记录，须保留。",
+    ),
     # --- codes and labels ---------------------------------------------------------------------
     "codes.title": ("Trace codes", "追溯码"),
     "codes.issue": ("Issue codes", "发放追溯码"),

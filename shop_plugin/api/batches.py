@@ -1,4 +1,4 @@
-"""Merchant API: batches and their trace completeness."""
+"""Merchant API: batches and their trace completeness; deleting one nothing refers to."""
 
 from __future__ import annotations
 
@@ -52,6 +52,11 @@ def update_batch(conn: Connection, batch_id: int) -> Answer:
     return batches.update_batch(conn, merchant_id(), batch_id, json_body()), 200, {}
 
 
+@write_route
+def delete_batch(conn: Connection, batch_id: int) -> Answer:
+    return batches.delete_batch(conn, merchant_id(), batch_id), 200, {}
+
+
 @read_route
 def batch_completeness(conn: Connection, batch_id: int) -> Answer:
     return completeness.batch_completeness(conn, merchant_id(), batch_id), 200, {}
@@ -63,6 +68,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/batches", view_func=create_batch, methods=["POST"])
     bp.add_url_rule("/batches/<shoptrace_id:batch_id>", view_func=get_batch, methods=["GET"])
     bp.add_url_rule("/batches/<shoptrace_id:batch_id>", view_func=update_batch, methods=["PATCH"])
+    bp.add_url_rule("/batches/<shoptrace_id:batch_id>", view_func=delete_batch, methods=["DELETE"])
     bp.add_url_rule(
         "/batches/<shoptrace_id:batch_id>/completeness",
         view_func=batch_completeness,

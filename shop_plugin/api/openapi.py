@@ -193,6 +193,7 @@ def _schemas() -> dict[str, Any]:
             {"products": {"type": "array", "items": _ref("Product")}, "nextPageToken": token},
             ("products", "nextPageToken"),
         ),
+        "ProductDeleted": _obj({"id": _ID, "deleted": {"const": True}}, ("id", "deleted")),
         "BatchInput": _obj(batch_fields, ("productId", "lot")),
         "BatchPatch": _obj(batch_fields),
         "Batch": _obj(
@@ -209,6 +210,7 @@ def _schemas() -> dict[str, Any]:
             {"batches": {"type": "array", "items": _ref("Batch")}, "nextPageToken": token},
             ("batches", "nextPageToken"),
         ),
+        "BatchDeleted": _obj({"id": _ID, "deleted": {"const": True}}, ("id", "deleted")),
         "CodeRequest": _obj({"count": {"type": "integer", "minimum": 1}}, ("count",)),
         "Issuance": issuance,
         "IssuanceList": _obj(
@@ -591,6 +593,16 @@ def _paths() -> dict[str, Any]:
                 body="ProductPatch",
                 errors=(*_WRITE, 404),
             ),
+            "delete": _op(
+                "delete_product",
+                "Delete a product nothing refers to (one registered with a wrong GTIN). 409, "
+                'rule "in-use", when anything does, each error\'s field naming it: lots, '
+                "orderLines, recalls, events. Trace records are kept, and so is what they name: "
+                "delete its unused lots first",
+                {"200": _json("ProductDeleted", "Deleted")},
+                params=[product_id, _IDEMPOTENCY],
+                errors=(*_READ, 404, 409),
+            ),
         },
         "/products/{product_id}/completeness": {
             "get": _op(
@@ -636,6 +648,15 @@ def _paths() -> dict[str, Any]:
                 params=[batch_id],
                 body="BatchPatch",
                 errors=(*_WRITE, 404),
+            ),
+            "delete": _op(
+                "delete_batch",
+                "Delete a lot nothing refers to (one recorded with a wrong lot number). 409, "
+                'rule "in-use", when anything does, each error\'s field naming it: codes (unit '
+                "codes issued), issuances (an issuance started), recalls, orderLines, events",
+                {"200": _json("BatchDeleted", "Deleted")},
+                params=[batch_id, _IDEMPOTENCY],
+                errors=(*_READ, 404, 409),
             ),
         },
         "/batches/{batch_id}/completeness": {
@@ -831,7 +852,8 @@ def document(url_prefix: str) -> dict[str, Any]:
             "description": (
                 "Products, batches and unit codes (GS1 Digital Link) of one merchant. "
                 "Errors are RFC 7807 problem+json; lists are paged with nextPageToken and "
-                'Link: rel="next"; a POST with an Idempotency-Key replays its first answer.'
+                'Link: rel="next"; a POST or DELETE with an Idempotency-Key replays its first '
+                "answer."
             ),
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",

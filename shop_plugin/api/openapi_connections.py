@@ -96,7 +96,7 @@ def paths() -> dict[str, Any]:
                 "delete_connection",
                 "Disconnect a shop: its webhooks are refused from now on",
                 {"200": _json("ConnectionDeleted", "Disconnected")},
-                params=[connection_id],
+                params=[connection_id, _IDEMPOTENCY],
                 errors=(*_READ, 404),
             ),
         },

@@ -87,7 +87,7 @@ def paths() -> dict[str, Any]:
                 "delete_location",
                 "Delete a location: its place is unnamed again (events keep their place ids)",
                 {"200": _json("LocationDeleted", "Deleted")},
-                params=[location_id],
+                params=[location_id, _IDEMPOTENCY],
                 errors=(*_READ, 404),
             ),
         },

@@ -80,7 +80,7 @@ def paths() -> dict[str, Any]:
                 "delete_upstream",
                 "Delete an upstream endpoint (nothing more is pushed to it)",
                 {"200": _json("UpstreamDeleted", "Deleted")},
-                params=[upstream_id],
+                params=[upstream_id, _IDEMPOTENCY],
                 errors=(*_READ, 404),
             ),
         },

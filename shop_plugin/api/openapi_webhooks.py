@@ -87,7 +87,7 @@ def paths() -> dict[str, Any]:
                 "delete_webhook",
                 "Delete a webhook endpoint with its deliveries (unsent messages are dropped)",
                 {"200": _json("WebhookDeleted", "Deleted")},
-                params=[webhook_id],
+                params=[webhook_id, _IDEMPOTENCY],
                 errors=(*_READ, 404),
             ),
         },

@@ -1,4 +1,4 @@
-"""Merchant API: products and their trace completeness."""
+"""Merchant API: products and their trace completeness; deleting one nothing refers to."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ def update_product(conn: Connection, product_id: int) -> Answer:
     return products.update_product(conn, merchant_id(), product_id, json_body()), 200, {}
 
 
+@write_route
+def delete_product(conn: Connection, product_id: int) -> Answer:
+    return products.delete_product(conn, merchant_id(), product_id), 200, {}
+
+
 @read_route
 def product_completeness(conn: Connection, product_id: int) -> Answer:
     return completeness.product_completeness(conn, merchant_id(), product_id), 200, {}
@@ -66,6 +71,9 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/products/<shoptrace_id:product_id>", view_func=get_product, methods=["GET"])
     bp.add_url_rule(
         "/products/<shoptrace_id:product_id>", view_func=update_product, methods=["PATCH"]
+    )
+    bp.add_url_rule(
+        "/products/<shoptrace_id:product_id>", view_func=delete_product, methods=["DELETE"]
     )
     bp.add_url_rule(
         "/products/<shoptrace_id:product_id>/completeness",

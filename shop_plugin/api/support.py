@@ -2,8 +2,8 @@
 
 Views are thin: they parse, call one service with a connection from :func:`read_route` or
 :func:`write_route`, and return ``(body, status, headers)``. :func:`write_route` runs the
-view in one write transaction and, for a POST with an ``Idempotency-Key``, stores the answer
-in that same transaction and replays it for retries.
+view in one write transaction and, for a POST or DELETE with an ``Idempotency-Key``, stores
+the answer in that same transaction and replays it for retries.
 """
 
 from __future__ import annotations
@@ -250,13 +250,14 @@ def after_commit(action: Callable[[], None]) -> None:
 
 
 def write_route(view: Callable[Concatenate[Connection, P], Answer]) -> Callable[P, Response]:
-    """Run ``view(conn, **args)`` in one write transaction, with idempotent POST replay."""
+    """Run ``view(conn, **args)`` in one write transaction, with idempotent POST and DELETE
+    replay."""
 
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
         st = state()
         key = request.headers.get(idempotency.HEADER)
-        if key is not None and request.method == "POST":
+        if key is not None and request.method in idempotency.METHODS:
             key = idempotency.check_key(key)
         else:
             key = None

@@ -8,10 +8,19 @@ the API maps to RFC 7807 problems.
 from shoptrace.shop_plugin.services.errors import (
     Conflict,
     FieldError,
+    InUse,
     InvalidInput,
     NotFound,
     ServiceError,
     Unavailable,
 )
 
-__all__ = ["Conflict", "FieldError", "InvalidInput", "NotFound", "ServiceError", "Unavailable"]
+__all__ = [
+    "Conflict",
+    "FieldError",
+    "InUse",
+    "InvalidInput",
+    "NotFound",
+    "ServiceError",
+    "Unavailable",
+]

@@ -10,9 +10,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shoptrace.shop_plugin.services.clock import iso, utcnow
-from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from shoptrace.shop_plugin.services.errors import (
+    Conflict,
+    FieldError,
+    InUse,
+    InvalidInput,
+    NotFound,
+)
 from shoptrace.shop_plugin.services.pagination import MAX_ID, Page, fetch_page
 from shoptrace.shop_plugin.services.products import product_row
+from shoptrace.shop_plugin.services.references import batch_uses, delete_row
 from shoptrace.shop_plugin.services.schemas import (
     certifications,
     jsonable,
@@ -39,6 +46,7 @@ __all__ = [
     "BATCH_VISIBILITY_FIELDS",
     "batch_row",
     "create_batch",
+    "delete_batch",
     "get_batch",
     "list_batches",
     "update_batch",
@@ -271,3 +279,20 @@ def update_batch(conn: Connection, merchant_id: int, batch_id: int, body: Any) -
             .values(updated_at=utcnow(), **values)
         )
     return get_batch(conn, merchant_id, batch_id)
+
+
+def delete_batch(conn: Connection, merchant_id: int, batch_id: int) -> dict[str, Any]:
+    """Delete a lot nothing refers to (one recorded with a wrong lot number, say): no code
+    was ever issued for it, no recall names it, no order line is bound to it, no event
+    names it. Otherwise InUse names what refers to it (see
+    :mod:`~shoptrace.shop_plugin.services.references`)."""
+    row = batch_row(conn, merchant_id, batch_id)
+    uses = batch_uses(conn, merchant_id, row)
+    if uses:
+        raise InUse(
+            f"lot {row.lot!r} (batch {batch_id}) was not deleted: "
+            + "; ".join(use.detail for use in uses),
+            uses,
+        )
+    delete_row(conn, batches, merchant_id, batch_id, field="batch_id", what="batch")
+    return {"id": batch_id, "deleted": True}

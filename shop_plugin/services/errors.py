@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Conflict", "FieldError", "InvalidInput", "NotFound", "ServiceError", "Unavailable"]
+__all__ = [
+    "Conflict",
+    "FieldError",
+    "InUse",
+    "InvalidInput",
+    "NotFound",
+    "ServiceError",
+    "Unavailable",
+    "Use",
+]
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,27 @@ class Conflict(ServiceError):
     status = 409
     slug = "conflict"
     title = "Conflict"
+
+
+@dataclass(frozen=True)
+class Use:
+    """Stored rows that refer to something a caller asked to delete: ``what`` they are, as
+    the API names them (``lots``, ``orderLines``, ``events``, ...), how many (``count``, or at
+    least that many when ``more``), and ``detail`` saying so in English."""
+
+    what: str
+    count: int
+    more: bool
+    detail: str
+
+
+class InUse(Conflict):
+    """A deletion refused because stored rows refer to the resource (they are kept, so it is
+    kept too); nothing was deleted. Each use is an error ``{field: what, rule: "in-use"}``."""
+
+    def __init__(self, detail: str, uses: list[Use]) -> None:
+        super().__init__(detail, errors=[FieldError(u.what, "in-use", u.detail) for u in uses])
+        self.uses = tuple(uses)
 
 
 class Unavailable(ServiceError):

@@ -1,4 +1,5 @@
-"""Idempotency keys: the first answer to a POST is stored and replayed for its retries.
+"""Idempotency keys: the first answer to a POST (or a DELETE) is stored and replayed for its
+retries; a retried DELETE answers what the first one did, not 404.
 
 The key is reserved in the same transaction as the work it guards, and the answer stored
 before that transaction commits, so a retry either sees the stored answer or, while the
@@ -25,6 +26,7 @@ from shoptrace.shop_plugin.store.tables import idempotency_keys
 
 __all__ = [
     "HEADER",
+    "METHODS",
     "Stored",
     "check_key",
     "fingerprint",
@@ -35,6 +37,8 @@ __all__ = [
 ]
 
 HEADER = "Idempotency-Key"
+METHODS = frozenset({"POST", "DELETE"})
+"""Methods whose answers a key keeps (other methods ignore the header)."""
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from shoptrace.shop_plugin.services.catalogue import CATEGORY_CODES
 from shoptrace.shop_plugin.services.clock import iso, utcnow
-from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InvalidInput
+from shoptrace.shop_plugin.services.errors import Conflict, FieldError, InUse, InvalidInput
 from shoptrace.shop_plugin.services.pagination import Page, fetch_page
+from shoptrace.shop_plugin.services.references import delete_row, product_uses
 from shoptrace.shop_plugin.services.rows import owned_row
 from shoptrace.shop_plugin.services.schemas import (
     certifications,
@@ -37,6 +38,7 @@ from shoptrace.shop_plugin.store.tables import products
 __all__ = [
     "PRODUCT_VISIBILITY_FIELDS",
     "create_product",
+    "delete_product",
     "get_product",
     "list_products",
     "product_row",
@@ -214,3 +216,19 @@ def update_product(
             .values(updated_at=utcnow(), **values)
         )
     return get_product(conn, merchant_id, product_id)
+
+
+def delete_product(conn: Connection, merchant_id: int, product_id: int) -> dict[str, Any]:
+    """Delete a product nothing refers to (one registered with a wrong GTIN, say). A product
+    with lots, orders, recalls or events is kept: InUse names what refers to it (see
+    :mod:`~shoptrace.shop_plugin.services.references`)."""
+    row = product_row(conn, merchant_id, product_id)
+    uses = product_uses(conn, merchant_id, row)
+    if uses:
+        raise InUse(
+            f"product {product_id} (GTIN {row.gtin}) was not deleted: "
+            + "; ".join(use.detail for use in uses),
+            uses,
+        )
+    delete_row(conn, products, merchant_id, product_id, field="product_id", what="product")
+    return {"id": product_id, "deleted": True}

@@ -1,11 +1,12 @@
-"""Idempotency-Key: the first successful answer to a POST is stored and replayed."""
+"""Idempotency-Key: the first successful answer to a POST or a DELETE is stored and replayed;
+other methods ignore the header."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from shoptrace.shop_plugin.store.tables import idempotency_keys, products, units
+from shoptrace.shop_plugin.store.tables import idempotency_keys, locations, products, units
 from tests.shop_plugin.helpers import GTIN, Api, count_rows
 
 BODY = {"gtin": GTIN, "name": {"en": "Apples"}, "category": "food"}
@@ -59,6 +60,27 @@ def test_keys_are_per_merchant(api: Api, other_api: Api) -> None:
     assert theirs.status_code == 201
     assert "Idempotent-Replayed" not in theirs.headers
     assert theirs.get_json()["id"] != mine.get_json()["id"]
+
+
+def test_every_delete_replays_its_first_answer_and_a_patch_ignores_the_key(api: Api) -> None:
+    app = api.client.application
+    place = api.post("/locations", {"id": "9506000000022", "name": {"en": "Depot"}}).get_json()
+    path = api.url(f"/locations/{place['id']}")
+    key = api.headers({"Idempotency-Key": "drop-depot"})
+    first = api.client.delete(path, headers=key)
+    again = api.client.delete(path, headers=key)
+    assert first.status_code == again.status_code == 200
+    assert again.get_json() == first.get_json() == {"id": place["id"], "deleted": True}
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert api.client.delete(path, headers=api.headers()).status_code == 404
+    assert count_rows(app, idempotency_keys) == 1
+    product = api.product()
+    patch = {"Idempotency-Key": "rename"}
+    api.patch(f"/products/{product['id']}", {"name": {"en": "Pears"}}, headers=patch)
+    renamed = api.patch(f"/products/{product['id']}", {"name": {"en": "Figs"}}, headers=patch)
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == {"en": "Figs"}
+    assert "Idempotent-Replayed" not in renamed.headers
+    assert count_rows(app, idempotency_keys) == 1 and count_rows(app, locations) == 1
 
 
 def test_a_malformed_key_is_a_400(api: Api) -> None:

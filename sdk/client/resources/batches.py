@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from shoptrace.sdk.client.models import Batch, BatchCompleteness
+from shoptrace.sdk.client.models import Batch, BatchCompleteness, Deleted
 from shoptrace.sdk.client.pagination import Pager, fetch_pages
 from shoptrace.sdk.client.resources.base import NOT_GIVEN, NotGiven, Service, body, id_path
 
@@ -14,7 +14,7 @@ __all__ = ["BatchesService"]
 
 
 class BatchesService(Service):
-    """Record, read, change and list batches."""
+    """Record, read, change, list and delete batches."""
 
     def create(
         self,
@@ -86,6 +86,14 @@ class BatchesService(Service):
         )
         path = f"/batches/{id_path(batch_id, 'batch_id')}"
         return Batch.from_json(self._send("PATCH", path, payload).json())
+
+    def delete(self, batch_id: int) -> Deleted:
+        """Delete a lot nothing refers to (one recorded with a wrong lot number). A lot with
+        codes issued, an issuance started, a recall, order lines or events is kept:
+        ``ConflictError`` whose errors (rule ``in-use``) name what refers to it (``codes``,
+        ``issuances``, ``recalls``, ``orderLines``, ``events``)."""
+        path = f"/batches/{id_path(batch_id, 'batch_id')}"
+        return Deleted.from_json(self._send("DELETE", path).json())
 
     def list(
         self,

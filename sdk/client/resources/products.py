@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shoptrace.sdk.client.models import I18nText, Product, ProductCompleteness
+from shoptrace.sdk.client.models import Deleted, I18nText, Product, ProductCompleteness
 from shoptrace.sdk.client.pagination import Pager, fetch_pages
 from shoptrace.sdk.client.resources.base import NOT_GIVEN, NotGiven, Service, body, id_path
 
@@ -13,7 +13,7 @@ __all__ = ["ProductsService"]
 
 
 class ProductsService(Service):
-    """Create, read, change and list products."""
+    """Create, read, change, list and delete products."""
 
     def create(
         self,
@@ -83,6 +83,13 @@ class ProductsService(Service):
         )
         path = f"/products/{id_path(product_id, 'product_id')}"
         return Product.from_json(self._send("PATCH", path, payload).json())
+
+    def delete(self, product_id: int) -> Deleted:
+        """Delete a product nothing refers to (one registered with a wrong GTIN). A product
+        with lots, order lines, recalls or events is kept: ``ConflictError`` whose errors
+        (rule ``in-use``) name what refers to it (``lots``, ``orderLines``, ...)."""
+        path = f"/products/{id_path(product_id, 'product_id')}"
+        return Deleted.from_json(self._send("DELETE", path).json())
 
     def list(
         self,

@@ -95,6 +95,35 @@ def test_catalogue_products_batches_codes(live: LiveServer, tmp_path: Path) -> N
         pages[0].save(str(tmp_path / "labels.pdf"))
 
 
+def test_deleting_a_product_and_a_lot_registered_by_mistake(live: LiveServer) -> None:
+    with _client(live, "Typos") as client:
+        product = client.products.create(gtin=GTIN, name={"en": "Apples"}, category="food")
+        typo = client.batches.create(product_id=product.id, lot="LOT4Z")
+        coded = client.batches.create(product_id=product.id, lot="LOT42")
+        client.codes.issue(coded.id, 2)
+        with pytest.raises(ConflictError) as kept:
+            client.batches.delete(coded.id)
+        assert [(e.field, e.rule) for e in kept.value.errors] == [("codes", "in-use")]
+        assert "2 unit codes were issued" in kept.value.errors[0].detail
+        with pytest.raises(ConflictError) as has_lots:
+            client.products.delete(product.id)
+        assert [(e.field, e.rule) for e in has_lots.value.errors] == [("lots", "in-use")]
+        assert "it has 2 lots" in has_lots.value.errors[0].detail
+        gone = client.batches.delete(typo.id)
+        assert (gone.id, gone.deleted) == (typo.id, True)
+        with pytest.raises(NotFoundError):
+            client.batches.get(typo.id)
+        assert [b.id for b in client.batches.list(product_id=product.id)] == [coded.id]
+        with pytest.raises(NotFoundError):
+            client.batches.delete(typo.id)
+        # A product with no lot at all goes.
+        spare = client.products.create(gtin="09506000134369", name={"en": "x"}, category="food")
+        assert client.products.delete(spare.id).deleted
+        with pytest.raises(NotFoundError):
+            client.products.get(spare.id)
+        assert [p.id for p in client.products.list()] == [product.id]
+
+
 def test_capture_query_trace_integrity(live: LiveServer) -> None:
     with _client(live, "Chain") as client:
         product = client.products.create(gtin=GTIN, name={"en": "Apples"}, category="food")

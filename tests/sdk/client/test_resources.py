@@ -13,6 +13,7 @@ from responses import matchers
 
 from shoptrace.sdk.client import (
     NOT_GIVEN,
+    ConflictError,
     TraceClient,
     WaitTimeoutError,
 )
@@ -119,6 +120,48 @@ def test_update_sends_only_the_members_given(
 def test_bad_ids_fail_before_any_request(client: TraceClient, bad: object) -> None:
     with pytest.raises(ValueError, match="product_id"):
         client.products.get(bad)  # type: ignore[arg-type]
+
+
+def _in_use(what: str, detail: str) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": f"was not deleted: {detail}",
+        "errors": [{"field": what, "rule": "in-use", "detail": detail}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("service", "path", "what"),
+    [("products", "/products/1", "lots"), ("batches", "/batches/7", "codes")],
+)
+def test_delete_answers_deleted_or_raises_in_use_at_once(
+    client: TraceClient,
+    mocked: responses.RequestsMock,
+    sleeps: list[float],
+    service: str,
+    path: str,
+    what: str,
+) -> None:
+    row_id = int(path.rsplit("/", 1)[1])
+    mocked.delete(API + path, json={"id": row_id, "deleted": True})
+    mocked.delete(
+        API + path,
+        json=_in_use(what, "kept"),
+        status=409,
+        content_type="application/problem+json",
+    )
+    gone = getattr(client, service).delete(row_id)
+    assert (gone.id, gone.deleted, gone.raw) == (row_id, True, {"id": row_id, "deleted": True})
+    assert mocked.calls[0].request.body is None
+    assert "Idempotency-Key" not in mocked.calls[0].request.headers
+    with pytest.raises(ConflictError) as kept:
+        getattr(client, service).delete(row_id)
+    assert [(e.field, e.rule) for e in kept.value.errors] == [(what, "in-use")]
+    assert len(mocked.calls) == 2 and sleeps == []  # a plain 409 is not retried
+    with pytest.raises(ValueError, match="_id"):
+        getattr(client, service).delete(0)
 
 
 # --- batches -------------------------------------------------------------------------------
