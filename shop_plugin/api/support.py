@@ -29,7 +29,7 @@ from shoptrace.shop_plugin.services.errors import (
 )
 from shoptrace.shop_plugin.services.merchants import Principal, authenticate
 from shoptrace.shop_plugin.services.pagination import MAX_ID, Page, decode_token
-from shoptrace.shop_plugin.services.validation import INVALID, Check
+from shoptrace.shop_plugin.services.validation import INVALID, Check, whole_number
 from shoptrace.shop_plugin.store.migrate import is_up_to_date
 
 if TYPE_CHECKING:
@@ -178,15 +178,10 @@ def id_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    # At most 19 digits before int(): Python refuses to convert over 4300 (a ValueError).
-    if (
-        not value.isascii()
-        or not value.isdigit()
-        or len(value) > 19
-        or not 1 <= int(value) <= MAX_ID
-    ):
+    number = whole_number(value, 1, MAX_ID)
+    if number is None:
         raise InvalidInput.one(name, "id", "must be a positive whole number", status=400)
-    return int(value)
+    return number
 
 
 def page_args(*, maximum: int | None = None) -> tuple[int, int]:
@@ -196,11 +191,12 @@ def page_args(*, maximum: int | None = None) -> tuple[int, int]:
     raw = request.args.get("pageSize")
     limit = min(settings.page_size, top)
     if raw is not None:
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= top:
+        number = whole_number(raw, 1, top)
+        if number is None:
             raise InvalidInput.one(
                 "pageSize", "range", f"must be a whole number from 1 to {top}", status=400
             )
-        limit = int(raw)
+        limit = number
     return decode_token(request.args.get("pageToken")), limit
 
 

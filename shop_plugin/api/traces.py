@@ -19,7 +19,7 @@ from shoptrace.shop_plugin.api.support import (
 from shoptrace.shop_plugin.services import chain, trace
 from shoptrace.shop_plugin.services.batches import batch_row
 from shoptrace.shop_plugin.services.errors import FieldError, InvalidInput
-from shoptrace.shop_plugin.services.validation import INVALID, text
+from shoptrace.shop_plugin.services.validation import INVALID, text, whole_number
 
 __all__ = ["register"]
 
@@ -49,12 +49,13 @@ def batch_downstream(conn: Connection, batch_id: int) -> Answer:
 
 
 def _unit_limit(value: str, path: str, errors: list[FieldError]) -> Any:
-    if not value.isascii() or not value.isdigit() or len(value) > 19 or int(value) > MAX_UNIT_LIMIT:
+    number = whole_number(value, 0, MAX_UNIT_LIMIT)
+    if number is None:
         errors.append(
             FieldError(path, "range", f"must be a whole number from 0 to {MAX_UNIT_LIMIT}")
         )
         return INVALID
-    return int(value)
+    return number
 
 
 def integrity() -> Response:
@@ -62,19 +63,15 @@ def integrity() -> Response:
     limit = INTEGRITY_PAGE_SIZE
     raw = request.args.get("pageSize")
     if raw is not None:
-        if (
-            not raw.isascii()
-            or not raw.isdigit()
-            or len(raw) > 19
-            or not 1 <= int(raw) <= MAX_INTEGRITY_PAGE_SIZE
-        ):
+        number = whole_number(raw, 1, MAX_INTEGRITY_PAGE_SIZE)
+        if number is None:
             raise InvalidInput.one(
                 "pageSize",
                 "range",
                 f"must be a whole number from 1 to {MAX_INTEGRITY_PAGE_SIZE}",
                 status=400,
             )
-        limit = int(raw)
+        limit = number
     token = request.args.get("pageToken")
     owner = merchant_id()
     after = chain.decode_token(owner, token) if token else None

@@ -24,6 +24,7 @@ from shoptrace.shop_plugin.api.support import (
 from shoptrace.shop_plugin.services import upstream
 from shoptrace.shop_plugin.services.errors import InvalidInput
 from shoptrace.shop_plugin.services.pagination import MAX_ID
+from shoptrace.shop_plugin.services.validation import whole_number
 
 __all__ = ["register"]
 
@@ -84,9 +85,10 @@ def _seq_arg() -> int:
     raw = request.args.get("seq")
     if raw is None:
         raise InvalidInput.one("seq", "required", "give the position to rewind to", status=400)
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ID:
+    seq = whole_number(raw, 0, MAX_ID)
+    if seq is None:
         raise InvalidInput.one("seq", "integer", "must be a whole number from 0", status=400)
-    return int(raw)
+    return seq
 
 
 @write_route

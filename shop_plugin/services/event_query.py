@@ -31,6 +31,7 @@ from shoptrace.shop_plugin.services.event_store import (
     parse_time,
 )
 from shoptrace.shop_plugin.services.pagination import MAX_ID
+from shoptrace.shop_plugin.services.validation import whole_number
 from shoptrace.shop_plugin.store.tables import (
     VOCABULARY_KINDS,
     epcis_contexts,
@@ -266,16 +267,12 @@ def parse_query(params: Mapping[str, Sequence[str]], *, max_per_page: int) -> Ev
             query.matches.append(_match(name, _values(params, name)))
     per_page = _one(params, "perPage")
     if per_page is not None:
-        if (
-            not per_page.isascii()
-            or not per_page.isdigit()
-            or len(per_page) > 19
-            or not 1 <= int(per_page) <= max_per_page
-        ):
+        number = whole_number(per_page, 1, max_per_page)
+        if number is None:
             raise QueryParameterError(
                 "perPage", "range", f"must be a whole number from 1 to {max_per_page}"
             )
-        query.per_page = int(per_page)
+        query.per_page = number
     order_by = _one(params, "orderBy")
     if order_by is not None:
         if order_by not in ("eventTime", "recordTime"):

@@ -36,6 +36,7 @@ __all__ = [
     "text",
     "url",
     "validate",
+    "whole_number",
 ]
 
 INVALID: Any = object()
@@ -97,6 +98,17 @@ def text(*, max_length: int, min_length: int = 1, multiline: bool = False) -> Ch
         return value
 
     return check
+
+
+def whole_number(raw: str, low: int, high: int) -> int | None:
+    """``raw`` (a query parameter, say) as a whole number from ``low`` to ``high`` written in
+    ASCII digits only, else None. At most 19 digits are read: ``int()`` would take other
+    scripts' digits, and refuses more than 4,300 digits with a ValueError."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        value = int(raw)
+        if low <= value <= high:
+            return value
+    return None
 
 
 def integer(*, minimum: int, maximum: int) -> Check:

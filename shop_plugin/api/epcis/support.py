@@ -18,6 +18,7 @@ from shoptrace.shop_plugin.services.clock import utcnow
 from shoptrace.shop_plugin.services.errors import FieldError, ServiceError
 from shoptrace.shop_plugin.services.event_query import EventQuery, QueryParameterError
 from shoptrace.shop_plugin.services.event_store import MAX_KEY_LENGTH
+from shoptrace.shop_plugin.services.validation import whole_number
 
 __all__ = [
     "CONTEXT",
@@ -123,9 +124,10 @@ def page_params() -> tuple[str | None, int]:
     raw = request.args.get("perPage")
     top = state().settings.max_page_size
     if raw is not None:
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= top:
+        number = whole_number(raw, 1, top)
+        if number is None:
             raise QueryParameterError("perPage", "range", f"must be a whole number from 1 to {top}")
-        limit = int(raw)
+        limit = number
     for name in request.args:
         if name not in ("perPage", "nextPageToken"):
             raise QueryParameterError(name, "unknown", "this list takes perPage and nextPageToken")
