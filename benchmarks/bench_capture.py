@@ -6,7 +6,8 @@ with 10 EPCs each). Capture is what ``POST /epcis/capture`` runs after spooling 
 the document read as a stream, every event validated and hashed by the SDK, eventIDs and
 recordTime set, duplicates looked up, the EPC index and the hash chain written, all in one
 transaction. Beside it, in the same run, the baseline inserts the very rows capture wrote
-(events and EPC index) into a fresh store with plain ``executemany`` in one transaction;
+(events and the EPC index: lists, their members, the events' links to them) into a fresh
+store with plain ``executemany`` in one transaction;
 the ratio is capture time / baseline time. Each round uses new EPCs, so no cache of the SDK
 helps a later round, and the SDK's identifier caches are emptied once the document is built
 (building it classifies every EPC): capture meets its EPCs cold, as a server does.
@@ -33,7 +34,7 @@ from shoptrace.sdk.epcis import events as ev
 from shoptrace.shop_plugin.services.capture import capture_document
 from shoptrace.shop_plugin.services.merchants import create_merchant
 from shoptrace.shop_plugin.store import Store, open_store, sqlite_url, upgrade
-from shoptrace.shop_plugin.store.tables import event_epcs, events
+from shoptrace.shop_plugin.store.tables import epc_list_members, epc_lists, event_epc_lists, events
 
 GOAL_RATE = 20_000
 GOAL_RATIO = 4.0
@@ -102,25 +103,31 @@ def capture_round(folder: Path, raw: bytes, round_no: int) -> tuple[float, float
         job = capture_document(conn, merchant_id, io.BytesIO(raw), max_events=EVENTS)
     captured = time.perf_counter() - started
     assert job["stored"] == EVENTS and job["success"], job
+    index = (epc_lists, epc_list_members, event_epc_lists)
     with store.read() as conn:  # the rows exactly as stored, column values as the driver has them
         event_rows = conn.exec_driver_sql("SELECT * FROM events ORDER BY id").all()
-        epc_rows = conn.exec_driver_sql("SELECT * FROM event_epcs ORDER BY seq, role, epc").all()
+        index_rows = [
+            [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {table.name}")]
+            for table in index
+        ]
     store.dispose()
     baseline, _ = fresh_store(folder, f"raw-{round_no}.db")
-    insert_events = f"INSERT INTO events VALUES ({', '.join('?' * len(events.c))})"
-    insert_epcs = f"INSERT INTO event_epcs VALUES ({', '.join('?' * len(event_epcs.c))})"
     capture_column = [c.name for c in events.c].index("capture_id")
     event_values = [  # no capture job in the baseline store
         tuple(None if i == capture_column else v for i, v in enumerate(row)) for row in event_rows
     ]
-    epc_values = [tuple(row) for row in epc_rows]
     started = time.perf_counter()
     with baseline.begin() as conn:
-        conn.exec_driver_sql(insert_events, event_values)
-        conn.exec_driver_sql(insert_epcs, epc_values)
+        conn.exec_driver_sql(_insert(events), event_values)
+        for table, rows in zip(index, index_rows, strict=True):
+            conn.exec_driver_sql(_insert(table), rows)
     raw_insert = time.perf_counter() - started
     baseline.dispose()
     return captured, raw_insert
+
+
+def _insert(table: Any) -> str:
+    return f"INSERT INTO {table.name} VALUES ({', '.join('?' * len(table.c))})"
 
 
 def main(argv: list[str] | None = None) -> int:

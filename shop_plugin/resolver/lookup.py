@@ -39,9 +39,9 @@ from shoptrace.shop_plugin.services.trace import Trace, assemble_trace
 from shoptrace.shop_plugin.store.engine import Store
 from shoptrace.shop_plugin.store.tables import (
     batches,
+    epc_list_members,
     epcis_vocabulary,
     event_chains,
-    event_epcs,
     merchants,
     products,
     recalls,
@@ -279,7 +279,10 @@ def _holder(condition: Any) -> Any:
 
 
 _CONTAINER = _holder(
-    sa.and_(event_epcs.c.merchant_id == merchants.c.id, event_epcs.c.epc == sa.bindparam("epc"))
+    sa.and_(
+        epc_list_members.c.merchant_id == merchants.c.id,
+        epc_list_members.c.epc == sa.bindparam("epc"),
+    )
 )
 _PLACE = _holder(
     sa.and_(

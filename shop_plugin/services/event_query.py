@@ -34,6 +34,7 @@ from shoptrace.shop_plugin.services.pagination import MAX_ID
 from shoptrace.shop_plugin.services.validation import whole_number
 from shoptrace.shop_plugin.store.tables import (
     VOCABULARY_KINDS,
+    epc_list_members,
     epcis_contexts,
     epcis_vocabulary,
     event_epcs,
@@ -351,15 +352,18 @@ def _decode_token(token: str, query: EventQuery) -> tuple[str, int]:
 
 
 def _in_index(merchant_id: int, match: _Match) -> Any:
+    """Events naming an EPC of ``match`` in one of its roles: one index search for the exact
+    EPCs and one range per class pattern, united (as one OR, SQLite walked all of the
+    merchant's EPCs)."""
     ee = event_epcs.c
-    options: list[Any] = [ee.epc.in_(match.exact)]
+    options: list[Any] = [ee.epc.in_(match.exact)] if match.exact or not match.prefixes else []
     for prefix in match.prefixes:
         options.append(sa.and_(ee.epc >= prefix, ee.epc < prefix[:-1] + "0"))
-    return events.c.seq.in_(
-        sa.select(ee.seq).where(
-            ee.merchant_id == merchant_id, ee.role.in_(match.roles), sa.or_(*options)
-        )
-    )
+    selects = [
+        sa.select(ee.seq).where(ee.merchant_id == merchant_id, ee.role.in_(match.roles), option)
+        for option in options
+    ]
+    return events.c.seq.in_(selects[0] if len(selects) == 1 else sa.union_all(*selects))
 
 
 def _conditions(merchant_id: int, query: EventQuery) -> list[Any]:
@@ -533,7 +537,7 @@ def list_epcs(
     conn: Connection, merchant_id: int, *, after: str | None, limit: int
 ) -> tuple[list[str], str | None]:
     """EPCs the merchant's events name (canonical form), in code point order, paged."""
-    ee = event_epcs.c
+    ee = epc_list_members.c
     where = [ee.merchant_id == merchant_id]
     if after is not None:
         where.append(ee.epc > after)
@@ -558,9 +562,9 @@ def known_value(conn: Connection, merchant_id: int, kind: str, value: str) -> bo
 
 def known_epc(conn: Connection, merchant_id: int, epc: str) -> bool:
     """Whether the merchant's events name ``epc`` (any spelling)."""
-    ee = event_epcs.c
+    ee = epc_list_members.c
     found = conn.execute(
-        sa.select(ee.seq)
+        sa.select(ee.list_id)
         .where(ee.merchant_id == merchant_id, ee.epc == canonical_epc(epc))
         .limit(1)
     ).first()

@@ -22,7 +22,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import repeat
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -38,9 +37,11 @@ from shoptrace.sdk.epcis.validate import Problem, document_problems
 from shoptrace.shop_plugin.services import chain
 from shoptrace.shop_plugin.services.clock import utcnow
 from shoptrace.shop_plugin.store.tables import (
+    epc_list_members,
+    epc_lists,
     epcis_contexts,
     epcis_vocabulary,
-    event_epcs,
+    event_epc_lists,
     events,
     units,
 )
@@ -96,7 +97,9 @@ EVENT_COLUMNS = (
     "context_id",
     "document",
 )
-EPC_COLUMNS = ("merchant_id", "epc", "seq", "role")
+LIST_COLUMNS = ("merchant_id", "id", "digest")
+MEMBER_COLUMNS = ("merchant_id", "epc", "list_id")
+LINK_COLUMNS = ("merchant_id", "list_id", "seq", "role")
 _LIST_POINTER = re.compile(r"/epcisBody/eventList/([0-9]+)(.*)", re.S)
 _TIME = re.compile(
     r"([0-9]{4})-([0-9][0-9])-([0-9][0-9])[Tt]([0-9][0-9]):([0-9][0-9]):([0-9][0-9])(?:[.,]([0-9]+))?(?:([Zz])|([+-])([0-9][0-9]):([0-9][0-9]))"
@@ -561,10 +564,11 @@ def store_events(
     writer = _Writer(conn, moment)
     time_value, recorded = writer.time, writer.record_time
     event_ids = result.event_ids
+    lists = _Lists(conn, merchant_id, writer)
     for batch in _batches(prepared, CHUNK):
         stored_hashes, stored_ids = _stored(conn, merchant_id, batch)
         event_rows: list[tuple[Any, ...]] = []
-        epc_rows_: list[tuple[Any, ...]] = []
+        named: list[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]]] = []
         for item in batch:
             hash_id = item.hash_id
             known = stored_hashes.get(hash_id) or seen_hashes.get(hash_id)
@@ -607,16 +611,15 @@ def store_events(
                     _document_text(item, event_id, shown, record_part),
                 )
             )
-            for role, epcs in item.epcs:
-                epc_rows_ += zip(repeat(merchant_id), epcs, repeat(seq), repeat(role))
+            if item.epcs:
+                named.append((seq, item.epcs))
             if (kept[0], item.action, kept[1]) in UNIT_MOVES:
                 _unit_moves(item, moves)
             values.add(kept)
             event_ids.append(event_id)
         result.stored += len(event_rows)
         writer.write(events, EVENT_COLUMNS, event_rows)
-        epc_rows_.sort(key=_EPC_KEY)
-        writer.write(event_epcs, EPC_COLUMNS, epc_rows_)
+        lists.write(named)
     if result.stored:
         chain.save(conn, merchant_id, chain.Head(seq, chain_hash))
         _add_vocabulary(conn, merchant_id, _vocabulary(values))
@@ -624,7 +627,104 @@ def store_events(
     return result
 
 
-_EPC_KEY = operator.itemgetter(1)
+_ID_BITS = (1 << 63) - 1
+"""EPC list ids are 63-bit: positive in a signed 64-bit column."""
+
+
+def list_digest(epcs: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+    """The digest of an EPC list and its members: SHA-256 hex of the distinct members in code
+    point order (whatever their order or repeats in the event), each written as its length,
+    a colon and itself in UTF-8 (so no two lists write the same text)."""
+    members = tuple(sorted(set(epcs)))
+    body = "".join([f"{len(epc)}:{epc}" for epc in members])
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest(), members
+
+
+def list_id(digest: str) -> int:
+    """The id a list with ``digest`` asks for first: its first 63 bits."""
+    return int(digest[:16], 16) >> 1
+
+
+_LIST_IDS = sa.select(epc_lists.c.id, epc_lists.c.digest).where(
+    epc_lists.c.merchant_id == sa.bindparam("merchant_id"),
+    epc_lists.c.id.in_(sa.bindparam("ids", expanding=True)),
+)
+
+
+class _Lists:
+    """The EPC lists of one capture: each distinct list looked up or written once.
+
+    :meth:`write` takes the stored events' lists (by role) and writes what the EPC index
+    lacks: the lists the merchant has not stored yet with their members, and a row per
+    event and role pointing at its list. A list keeps the id :func:`list_id` gives its
+    digest unless another list of the merchant holds it already; then it takes the next
+    free one (the search always runs from the first id, so a list is found where it was put).
+    """
+
+    def __init__(self, conn: Connection, merchant_id: int, writer: _Writer) -> None:
+        self.conn = conn
+        self.merchant_id = merchant_id
+        self.writer = writer
+        self.ids: dict[tuple[str, ...], int] = {}  # a list as an event gave it -> its id
+        self._by_digest: dict[str, int] = {}
+        self._owners: dict[int, str] = {}  # id -> digest, for the ids this capture met
+
+    def write(self, named: list[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]]]) -> None:
+        """Index events given as ``(seq, ((role, canonical EPCs), ...))``."""
+        ids = self.ids
+        unknown = {epcs for _, lists in named for _, epcs in lists if epcs not in ids}
+        if unknown:
+            self._resolve(unknown)
+        merchant_id = self.merchant_id
+        links = [
+            (merchant_id, ids[epcs], seq, role) for seq, lists in named for role, epcs in lists
+        ]
+        links.sort(key=_LINK_KEY)
+        self.writer.write(event_epc_lists, LINK_COLUMNS, links)
+
+    def _resolve(self, unknown: set[tuple[str, ...]]) -> None:
+        """Ids for lists not met yet in this capture; new lists and members written."""
+        waiting: dict[str, tuple[int, tuple[str, ...]]] = {}  # digest -> (id to try, members)
+        given: dict[str, list[tuple[str, ...]]] = {}
+        for epcs in unknown:
+            digest, members = list_digest(epcs)
+            given.setdefault(digest, []).append(epcs)
+            if digest not in self._by_digest and digest not in waiting:
+                waiting[digest] = (list_id(digest), members)
+        new_lists: list[tuple[Any, ...]] = []
+        new_members: list[tuple[Any, ...]] = []
+        owners = self._owners
+        while waiting:
+            tried = sorted({candidate for candidate, _ in waiting.values()} - owners.keys())
+            for start in range(0, len(tried), _IN_LIMIT):
+                rows = self.conn.execute(
+                    _LIST_IDS,
+                    {"merchant_id": self.merchant_id, "ids": tried[start : start + _IN_LIMIT]},
+                )
+                owners.update((int(found), digest) for found, digest in rows)
+            again: dict[str, tuple[int, tuple[str, ...]]] = {}
+            for digest, (candidate, members) in waiting.items():
+                owner = owners.get(candidate)
+                if owner is None:  # free: the list is new
+                    owners[candidate] = digest
+                    new_lists.append((self.merchant_id, candidate, digest))
+                    new_members += ((self.merchant_id, epc, candidate) for epc in members)
+                elif owner != digest:  # another list holds it: try the next
+                    again[digest] = ((candidate + 1) & _ID_BITS, members)
+                    continue
+                self._by_digest[digest] = candidate
+            waiting = again
+        for digest, lists in given.items():
+            found = self._by_digest[digest]
+            for epcs in lists:
+                self.ids[epcs] = found
+        self.writer.write(epc_lists, LIST_COLUMNS, new_lists)
+        new_members.sort(key=_MEMBER_KEY)
+        self.writer.write(epc_list_members, MEMBER_COLUMNS, new_members)
+
+
+_LINK_KEY = operator.itemgetter(1)
+_MEMBER_KEY = operator.itemgetter(1)
 
 
 def _vocabulary(

@@ -65,7 +65,7 @@ BATCH_USES = ("codes", "issuances", "recalls", "orderLines", "events")
 _STEM = "https://id.gs1.org"
 
 
-def _count(conn: Connection, query: sa.Select[Any]) -> tuple[int, bool]:
+def _count(conn: Connection, query: Any) -> tuple[int, bool]:
     """How many rows ``query`` selects, and whether there are more than :data:`LIMIT`."""
     found = conn.execute(
         sa.select(sa.func.count()).select_from(query.limit(LIMIT + 1).subquery())
@@ -81,7 +81,7 @@ def _many(count: int, more: bool, one: str, many: str) -> str:
 def _use(
     conn: Connection,
     what: str,
-    query: sa.Select[Any],
+    query: Any,
     words: tuple[str, str],
     detail: Callable[[str], str],
 ) -> Use | None:
@@ -93,13 +93,14 @@ def _use(
     return Use(what, count, more, detail(_many(count, more, *words)))
 
 
-def _events(merchant_id: int, condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    """The merchant's events (their positions) with an EPC meeting ``condition``."""
-    return (
-        sa.select(event_epcs.c.seq)
-        .where(event_epcs.c.merchant_id == merchant_id, condition)
-        .distinct()
-    )
+def _events(merchant_id: int, *conditions: sa.ColumnElement[bool]) -> Any:
+    """The merchant's events (their positions) with an EPC meeting one of ``conditions``: one
+    index search each, united (as one OR, SQLite walked all of the merchant's EPCs)."""
+    selects = [
+        sa.select(event_epcs.c.seq).where(event_epcs.c.merchant_id == merchant_id, condition)
+        for condition in conditions
+    ]
+    return selects[0].distinct() if len(selects) == 1 else sa.union(*selects)
 
 
 def product_uses(conn: Connection, merchant_id: int, product: Any) -> list[Use]:
@@ -108,7 +109,7 @@ def product_uses(conn: Connection, merchant_id: int, product: Any) -> list[Use]:
     stem = f"{_STEM}/01/{product.gtin}"
     epc = event_epcs.c.epc
     # The GTIN's own class, and every EPC below it (/10/{lot}, /21/{serial}, /22/{cpv}).
-    named = sa.or_(epc == stem, sa.and_(epc >= stem + "/", epc < stem + "0"))
+    named = (epc == stem, sa.and_(epc >= stem + "/", epc < stem + "0"))
     found = [
         _use(
             conn,
@@ -144,7 +145,7 @@ def product_uses(conn: Connection, merchant_id: int, product: Any) -> list[Use]:
         _use(
             conn,
             "events",
-            _events(merchant_id, named),
+            _events(merchant_id, *named),
             ("EPCIS event names", "EPCIS events name"),
             lambda n: f"{n} its GTIN; events are trace records and are kept",
         ),

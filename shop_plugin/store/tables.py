@@ -39,9 +39,12 @@ __all__ = [
     "batches",
     "capture_jobs",
     "code_flags",
+    "epc_list_members",
+    "epc_lists",
     "epcis_contexts",
     "epcis_vocabulary",
     "event_chains",
+    "event_epc_lists",
     "event_epcs",
     "events",
     "hook_events",
@@ -431,20 +434,71 @@ events = sa.Table(
     sa.Index(None, "merchant_id", "event_time"),
 )
 
-event_epcs = sa.Table(
-    "event_epcs",
+# The EPC index, in lists. An event names its EPCs in lists (epcList, childEPCs, ...), and
+# the same list recurs: the units of a case are commissioned, packed, shipped, received and
+# sold together. Each distinct list is kept once per merchant (epc_lists, its members in
+# epc_list_members, keyed by EPC) and an event points at its lists by role
+# (event_epc_lists), so an event naming a known list adds one index row, not one per EPC.
+# EPCs are in the canonical Digital Link form (URN and Digital Link spellings of one item
+# match); values that are not EPCs are kept as given. A list's id is the first 63 bits of the
+# SHA-256 of its members (its digest is kept to tell the rare clash of two lists' ids apart:
+# the later list takes the next free id). On SQLite the keys are the tables (WITHOUT ROWID).
+# Links are keyed by list first: they are only ever reached from a list (an EPC's lists), and
+# a key led by the merchant would tempt SQLite's planner into walking all the merchant's links.
+epc_lists = sa.Table(
+    "epc_lists",
     metadata,
-    # The EPC index: one row per (EPC, event, role), keyed for lookups by EPC. EPCs are in the
-    # canonical Digital Link form (URN and Digital Link spellings of one item match); values
-    # that are not EPCs are kept as given. On SQLite the key is the table (WITHOUT ROWID).
+    sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("merchant_id", "id"),
+    sa.ForeignKeyConstraint(["merchant_id"], ["merchants.id"]),
+    sqlite_with_rowid=False,
+)
+
+epc_list_members = sa.Table(
+    "epc_list_members",
+    metadata,
     sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
     _key_text("epc", 500, nullable=False),
+    sa.Column("list_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.PrimaryKeyConstraint("merchant_id", "epc", "list_id"),
+    sa.ForeignKeyConstraint(["merchant_id", "list_id"], ["epc_lists.merchant_id", "epc_lists.id"]),
+    sqlite_with_rowid=False,
+)
+
+event_epc_lists = sa.Table(
+    "event_epc_lists",
+    metadata,
+    sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.Column("list_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
     _seq(),
     sa.Column("role", sa.String(16), nullable=False),
-    sa.PrimaryKeyConstraint("merchant_id", "epc", "seq", "role"),
+    sa.PrimaryKeyConstraint("list_id", "merchant_id", "seq", "role"),
+    sa.ForeignKeyConstraint(["merchant_id", "list_id"], ["epc_lists.merchant_id", "epc_lists.id"]),
     sa.ForeignKeyConstraint(["merchant_id", "seq"], ["events.merchant_id", "events.seq"]),
     sqlite_with_rowid=False,
 )
+
+event_epcs = (
+    sa.select(
+        epc_list_members.c.merchant_id,
+        epc_list_members.c.epc,
+        event_epc_lists.c.seq,
+        event_epc_lists.c.role,
+    )
+    .join_from(
+        epc_list_members,
+        event_epc_lists,
+        sa.and_(
+            event_epc_lists.c.merchant_id == epc_list_members.c.merchant_id,
+            event_epc_lists.c.list_id == epc_list_members.c.list_id,
+        ),
+    )
+    .subquery("event_epcs")
+)
+"""The EPC index as one row per (EPC, event, role): the lists joined to the events naming
+them. Queries select from it like a table; the engines flatten it into the join."""
 
 event_chains = sa.Table(
     "event_chains",

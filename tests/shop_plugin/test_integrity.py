@@ -73,7 +73,7 @@ def test_tampering_is_found_and_the_first_broken_event_named(
     else:
         seq = 2 if how == "removed" else 4
         with app.extensions["shoptrace"].store.begin() as conn:
-            conn.exec_driver_sql(f"DELETE FROM event_epcs WHERE seq = {seq}")
+            conn.exec_driver_sql(f"DELETE FROM event_epc_lists WHERE seq = {seq}")
             conn.execute(events.delete().where(events.c.seq == seq))
     report = api.get("/integrity").get_json()
     assert report["valid"] is False
@@ -221,7 +221,7 @@ def test_a_chain_changed_between_pages_is_a_break(app: Flask, api: Api, how: str
     else:
         with app.extensions["shoptrace"].store.begin() as conn:
             conn.exec_driver_sql(
-                f"DELETE FROM event_epcs WHERE seq = 2 AND merchant_id = {api.merchant_id}"
+                f"DELETE FROM event_epc_lists WHERE seq = 2 AND merchant_id = {api.merchant_id}"
             )
             conn.execute(
                 events.delete().where(events.c.seq == 2, events.c.merchant_id == api.merchant_id)
