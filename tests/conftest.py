@@ -18,6 +18,8 @@ def conformance_dir() -> Path:
     return CONFORMANCE
 
 
+# Not "shoptrace-checkpoint": that thread touches only its own SQLite file and ends once its
+# checkpoint is done (Store.dispose() joins it; tests/shop_plugin/test_checkpoint.py checks).
 RUNNER_THREADS = ("shoptrace-outbox", "shoptrace-sync")
 
 
