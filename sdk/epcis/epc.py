@@ -722,15 +722,27 @@ def _fast_sgtin(uri: str) -> str | None:
 # functions' greedy prefixes find, and they see the same GTIN and serial. And SGTIN and SSCC
 # URNs written with ASCII digits and, in a serial, no escapes.
 _STRICT_VALUE = r"[A-Za-z0-9!&'()*+,.:;=_\-]{1,20}"
-_STRICT_SGTIN = re.compile(
+_SGTIN_HEAD = (
     r"(?:https?|HTTPS?)://[A-Za-z0-9.:\-]+(?:/[A-Za-z0-9._~/\-]*?)?/01/([0-9]{14})"
-    rf"(?:/22/{_STRICT_VALUE})?(?:/10/{_STRICT_VALUE})?/21/({_STRICT_VALUE})"
+    rf"(?:/22/{_STRICT_VALUE})?(?:/10/{_STRICT_VALUE})?"
 )
+_STRICT_SGTIN = re.compile(rf"{_SGTIN_HEAD}/21/({_STRICT_VALUE})")
+"""The plain SGTIN Digital Links; :func:`plain_epc_canonical` matches them in two parts."""
+_STRICT_HEAD = re.compile(_SGTIN_HEAD)
+_STRICT_SERIAL = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!&'()*+,.:;=_-"
+)
+"""The characters of ``_STRICT_VALUE``."""
+_PLAIN_SERIAL = _STRICT_SERIAL & _HASH_SAFE
+"""Serial characters that need no further check and no escaping."""
 _STRICT_URN_SGTIN = re.compile(
     r"urn:epc:id:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.([A-Za-z0-9!'()*+,.:;=_\-]{1,20})"
 )
 _STRICT_URN_SSCC = re.compile(r"urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})")
-_GTIN_OK: dict[str, bool] = {}
+_DL_HEADS: dict[str, str | None] = {}
+"""The GTIN of each Digital Link head met (``None``: not plain); emptied by clear_caches()."""
+_URN_GTINS: dict[str, str] = {}
+"""The GTIN of each URN's company prefix and item reference; emptied by clear_caches()."""
 
 
 def plain_epc_canonical(value: str) -> str | None:
@@ -740,25 +752,41 @@ def plain_epc_canonical(value: str) -> str | None:
 
     A value this accepts is certainly an instance-level EPC (:func:`classify` gives an
     ``sgtin`` or ``sscc``) and its canonical form is what :func:`try_canonical_dl` gives;
-    capture uses it to check and convert each new EPC with one regular expression.
+    capture uses it to check and convert each new EPC with at most one regular expression
+    (a Digital Link's head, before the serial, is matched once for all its units).
     """
     if value[:4] == "urn:":
         return _plain_urn(value)
-    match = _STRICT_SGTIN.fullmatch(value)
-    if match is None:
+    # _STRICT_SGTIN in two parts: a serial holds no "/", so it is what follows the last one,
+    # after "/21"; the head before it (host, GTIN, lot) is the same for many units, so it is
+    # matched, and its check digit computed, once.
+    cut = value.rfind("/")
+    serial = value[cut + 1 :]
+    if not 0 < len(serial) <= 20 or not value.endswith("/21", 0, cut):
         return None
-    gtin, serial = match.groups()
-    ok = _GTIN_OK.get(gtin)
-    if ok is None:
-        ok = check_digit(gtin[:13]) == gtin[13]
-        if len(_GTIN_OK) >= _CACHE_LIMIT:
-            _GTIN_OK.clear()
-        _GTIN_OK[gtin] = ok
-    if not ok:
-        return None
-    if not _HASH_SAFE.issuperset(serial):
+    if not _PLAIN_SERIAL.issuperset(serial):
+        if not _STRICT_SERIAL.issuperset(serial):
+            return None
         serial = _hash_escape(serial)
+    gtin = _plain_dl_gtin(value[: cut - 3])
+    if gtin is None:
+        return None
     return f"{CANONICAL_STEM}/01/{gtin}/21/{serial}"  # _hash_path((("01", gtin), ("21", serial)))
+
+
+def _plain_dl_gtin(head: str) -> str | None:
+    """The GTIN of a plain SGTIN Digital Link's head (``_STRICT_HEAD``, with a right check
+    digit), else ``None``; remembered."""
+    gtin = _DL_HEADS.get(head, _MISSING)
+    if gtin is _MISSING:
+        match = _STRICT_HEAD.fullmatch(head)
+        gtin = match[1] if match is not None else None
+        if gtin is not None and check_digit(gtin[:13]) != gtin[13]:
+            gtin = None
+        if len(_DL_HEADS) >= _CACHE_LIMIT:
+            _DL_HEADS.clear()
+        _DL_HEADS[head] = gtin
+    return gtin  # type: ignore[return-value]
 
 
 def _plain_urn(value: str) -> str | None:
@@ -769,7 +797,7 @@ def _plain_urn(value: str) -> str | None:
             return None
         if not _HASH_SAFE.issuperset(serial):
             serial = _hash_escape(serial)
-        return f"{CANONICAL_STEM}/01/{_gtin(gcp, item)}/21/{serial}"  # _hash_path(_sgtin(...))
+        return f"{CANONICAL_STEM}/01/{_urn_gtin(gcp, item)}/21/{serial}"  # _hash_path(_sgtin(...))
     match = _STRICT_URN_SSCC.fullmatch(value)
     if match is not None:
         gcp, ref = match.groups()
@@ -777,6 +805,18 @@ def _plain_urn(value: str) -> str | None:
             return None
         return f"{CANONICAL_STEM}/00/{_cd(ref[0] + gcp + ref[1:])}"  # _hash_path(_sscc(...))
     return None
+
+
+def _urn_gtin(gcp: str, item: str) -> str:
+    """:func:`_gtin`, remembered: a product's units share its GTIN, and a check digit costs
+    more than the rest of a plain URN's conversion."""
+    body = item[0] + gcp + item[1:]
+    gtin = _URN_GTINS.get(body)
+    if gtin is None:
+        if len(_URN_GTINS) >= _CACHE_LIMIT:
+            _URN_GTINS.clear()
+        gtin = _URN_GTINS[body] = _cd(body)
+    return gtin
 
 
 def _canonical_of_dl(uri: str) -> str:
@@ -831,7 +871,8 @@ def clear_caches() -> None:
     start cold, as a server meeting new identifiers does)."""
     _CLASSIFY_CACHE.clear()
     _HASH_CACHE.clear()
-    _GTIN_OK.clear()
+    _DL_HEADS.clear()
+    _URN_GTINS.clear()
 
 
 def try_canonical_dl(value: str) -> str | None:

@@ -195,7 +195,23 @@ class FastEvents:
         scalars, places = self._scalars, self._places
         for key, value in event.items():
             kind, order = allowed.get(key, _UNHANDLED)
-            if kind == _EPCS:
+            # (the kinds in the order of how often events have them)
+            if kind == _SCALAR:
+                part = scalars[key].get(value) if value.__class__ is str else _INVALID
+                if part is None:
+                    part = self._scalar(key, value)
+                if part is _INVALID:
+                    return None
+                parts[order] = part
+            elif kind == _TYPE:
+                continue
+            elif kind == _TIME:
+                read = event_moment(value) if value.__class__ is str else None
+                if read is None:
+                    return None
+                parts[order] = "eventTime=" + read[0]
+                moment = read[1]
+            elif kind == _EPCS:
                 if value.__class__ is not list:
                     return None
                 known = self._epc_list(tuple(value))
@@ -204,19 +220,6 @@ class FastEvents:
                 if known[0]:
                     parts[order] = key + known[0]
                 epcs.append((key, known[1]))
-            elif kind == _SCALAR:
-                part = scalars[key].get(value) if value.__class__ is str else _INVALID
-                if part is None:
-                    part = self._scalar(key, value)
-                if part is _INVALID:
-                    return None
-                parts[order] = part
-            elif kind == _TIME:
-                read = event_moment(value) if value.__class__ is str else None
-                if read is None:
-                    return None
-                parts[order] = "eventTime=" + read[0]
-                moment = read[1]
             elif kind == _PLACE:
                 ident = value.get("id") if value.__class__ is dict and len(value) == 1 else None
                 part = places[key].get(ident) if ident.__class__ is str else _INVALID
@@ -243,7 +246,7 @@ class FastEvents:
                     return None
                 if part:
                     rest.append(part)
-            elif kind != _TYPE:
+            else:
                 return None  # a member the fast path does not handle
         walk = self._walk
         validate._RULES[etype](event, "", walk)
@@ -347,12 +350,13 @@ class FastEvents:
             epc = self._epc(value)
             if epc is None:
                 break
-            texts.append("epc=" + epc[0])
+            texts.append(epc[0])
             canonical[epc[1]] = None
         else:
             if len(set(items)) == len(items):
+                # Each item is "epc=" and the EPC's text: sorting the texts sorts the items.
                 texts.sort()
-                found = ("".join(texts), tuple(canonical))
+                found = ("epc=" + "epc=".join(texts) if texts else "", tuple(canonical))
         if len(self._lists) >= _LIST_CACHE_LIMIT:
             self._lists.clear()
         self._lists[items] = found

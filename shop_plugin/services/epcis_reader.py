@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 __all__ = ["DocumentReader", "MalformedDocument"]
@@ -24,6 +25,8 @@ _DESCEND = frozenset(
 )
 _EVENT_LISTS = frozenset({"/epcisBody/eventList", "/epcisBody/queryResults/resultsBody/eventList"})
 _CHUNK = 1 << 16
+_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
+"""What follows a list item: white space, a comma or the closing bracket, white space."""
 
 
 class MalformedDocument(ValueError):
@@ -40,6 +43,9 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+"""What ``_DECODER.raw_decode`` calls, without its wrapping (for the quick reads); set in
+``JSONDecoder.__init__``, which typeshed does not declare."""
 
 
 class _Text:
@@ -127,6 +133,35 @@ class _Text:
             text = self.buf[self.pos : end]
             self.pos = end
             return value, text
+
+    def quick_value(self) -> tuple[Any, str] | None:
+        """:meth:`value_and_text` of a value that starts right here (no white space first)
+        and ends before the end of the buffer, the common case, without its checks and
+        messages; ``None`` (nothing read) for anything else: ask :meth:`value_and_text`.
+
+        It keeps a chunk of text ahead, so that a value seldom runs past the end of the
+        buffer: a value cut short costs a failed decoding, whose error, even unused, counts
+        the lines of the whole buffer."""
+        if len(self.buf) - self.pos < _CHUNK:
+            self.more()
+        buf, start = self.buf, self.pos
+        try:
+            value, end = _scan(buf, start)
+        except (StopIteration, ValueError, RecursionError):
+            return None
+        if end == len(buf):
+            return None  # a number may go on in the next chunk
+        self.pos = end
+        return value, buf[start:end]
+
+    def quick_separator(self) -> str | None:
+        """The ``,`` or ``]`` after a list item, and the white space around it, read;
+        ``None`` (nothing read) when the buffer does not show one: ask :meth:`expect`."""
+        found = _SEPARATOR.match(self.buf, self.pos)
+        if found is None:
+            return None
+        self.pos = found.end()
+        return found[1]
 
     def _grow(self, size: int, pointer: str) -> bool:
         if len(self.buf) - self.pos > self.max_value_chars:
@@ -221,15 +256,16 @@ class DocumentReader:
         if text.peek() == "]":
             text.pos += 1
             return
-        while True:
-            event, written = text.value_and_text(f"{pointer}/{self._count}")
+        while True:  # the quick reads serve every event but one cut short by the buffer end
             index = self._count
-            self._count += 1
+            read = text.quick_value()
+            event, written = read or text.value_and_text(f"{pointer}/{index}")
+            self._count = index + 1
             if "@context" in self.head:
                 yield index, event, written
             else:
                 self._keep(written)
-            if text.expect(",]", pointer) == "]":
+            if (text.quick_separator() or text.expect(",]", pointer)) == "]":
                 return
 
     def _keep(self, written: str) -> None:

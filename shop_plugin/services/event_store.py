@@ -111,11 +111,7 @@ _json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes fo
 
 
 class Prepared(NamedTuple):
-    """An event ready to store: the columns the store indexes and its EPC rows.
-
-    (A tuple: a capture holds thousands at a time, and the garbage collector stops tracking
-    tuples of plain values, so they cost it nothing.)
-    """
+    """An event ready to store: the columns the store indexes and its EPC rows."""
 
     list_index: int
     """The event's place in its document's event list (from 0)."""
@@ -261,14 +257,28 @@ def _limits(item: Prepared) -> list[Problem]:
 
 def _within_limits(item: Prepared) -> bool:
     """No value longer than the store takes (the quick test before :func:`_limits`)."""
+    return _fields_within_limits(item) and _epcs_within_limits(item.epcs)
+
+
+def _fields_within_limits(item: Prepared) -> bool:
+    """:func:`_within_limits` of every value but the EPCs."""
     if len(item.event_type) > 200:
         return False
     for value in (item.event_id, item.biz_step, item.disposition, item.read_point):
         if value is not None and len(value) > MAX_KEY_LENGTH:
             return False
-    if item.biz_location is not None and len(item.biz_location) > MAX_KEY_LENGTH:
-        return False
-    return all(max(map(len, epcs), default=0) <= MAX_KEY_LENGTH for _, epcs in item.epcs)
+    return item.biz_location is None or len(item.biz_location) <= MAX_KEY_LENGTH
+
+
+_Roles = tuple[tuple[str, tuple[str, ...]], ...]
+"""``(role or field, EPCs)`` pairs, as in :attr:`Prepared.epcs` and :attr:`FastEvent.epcs`."""
+_ROLES_CACHE = 8192
+"""EPC lists a :class:`Preparer` remembers (as many as the fast path's list cache)."""
+
+
+def _epcs_within_limits(epcs: _Roles) -> bool:
+    """:func:`_within_limits` of the EPCs."""
+    return all(max(map(len, values), default=0) <= MAX_KEY_LENGTH for _, values in epcs)
 
 
 class Preparer:
@@ -289,6 +299,7 @@ class Preparer:
         self._slots: list[Prepared | None] = []
         self._general: list[tuple[int, int, Any, str | None]] = []
         self._bad: dict[int, tuple[int, list[Problem]]] = {}
+        self._roles: dict[_Roles, tuple[_Roles, bool]] = {}
 
     def __len__(self) -> int:
         """Events added since the last :meth:`take`."""
@@ -303,11 +314,26 @@ class Preparer:
         if found is None:
             self._general.append((position, index, event, text))
             return
-        item = _from_fast(index, event, found, text)
-        if _within_limits(item):
+        epcs, short = self._store_epcs(found.epcs)
+        item = _from_fast(index, event, found, text, epcs)
+        if short and _fields_within_limits(item):
             self._slots[position] = item
         else:
             self._bad[position] = (index, _limits(item))
+
+    def _store_epcs(self, found: _Roles) -> tuple[_Roles, bool]:
+        """The fast path's ``(field, EPCs)`` as the store's ``(role, EPCs)``, and whether
+        every EPC is within :data:`MAX_KEY_LENGTH`; remembered, since a document names the
+        same EPC lists in several events (the fast path hands over the same tuple of EPCs
+        for each, so the lookup costs little, and every list is measured once)."""
+        hit = self._roles.get(found)
+        if hit is None:
+            epcs = tuple([(_ROLES[name], values) for name, values in found if values])
+            hit = (epcs, _epcs_within_limits(epcs))
+            if len(self._roles) >= _ROLES_CACHE:
+                self._roles.clear()
+            self._roles[found] = hit
+        return hit
 
     def take(self) -> tuple[list[Prepared], list[tuple[int, str, str]]]:
         """The prepared valid events added since the last call, and ``(index, pointer in
@@ -385,8 +411,11 @@ def _text_or_event(
     return None, event
 
 
-def _from_fast(index: int, event: dict[str, Any], found: FastEvent, text: str | None) -> Prepared:
-    """A valid event the fast path read: the store's columns from its members."""
+def _from_fast(
+    index: int, event: dict[str, Any], found: FastEvent, text: str | None, epcs: _Roles
+) -> Prepared:
+    """A valid event the fast path read: the store's columns from its members, ``epcs``
+    its EPCs by role (:meth:`Preparer._store_epcs`)."""
     event_id = event.get("eventID")
     read_point = event.get("readPoint")
     biz_location = event.get("bizLocation")
@@ -402,7 +431,7 @@ def _from_fast(index: int, event: dict[str, Any], found: FastEvent, text: str | 
         _word("disposition", event.get("disposition")),
         _place_id(read_point["id"]) if read_point is not None else None,
         _place_id(biz_location["id"]) if biz_location is not None else None,
-        tuple([(_ROLES[name], epcs) for name, epcs in found.epcs if epcs]),
+        epcs,
         kept_text,
         kept_event,
     )

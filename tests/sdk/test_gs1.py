@@ -44,6 +44,13 @@ def test_check_digit_detects_every_single_digit_error(body: str) -> None:
         assert not has_valid_check_digit(full[:i] + wrong + full[i + 1 :])
 
 
+@given(st.text("0123456789", min_size=1, max_size=40))
+def test_check_digit_is_the_weighted_sum_from_the_right(body: str) -> None:
+    weights = [3, 1] * len(body)
+    total = sum(int(ch) * w for ch, w in zip(reversed(body), weights, strict=False))
+    assert check_digit(body) == str((10 - total % 10) % 10)
+
+
 @pytest.mark.parametrize("bad", ["", "12a4", "١٢٣"])
 def test_check_digit_rejects_non_digits(bad: str) -> None:
     with pytest.raises(InvalidElementString, match="digits"):

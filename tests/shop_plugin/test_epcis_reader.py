@@ -84,6 +84,30 @@ def test_events_split_across_reads_and_members_in_any_order(indent: int | None) 
     assert reader.event_count == 50
 
 
+class _Pieces(io.BytesIO):
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(1000)
+
+
+@pytest.mark.parametrize("stream", [io.BytesIO, _Trickle, _Pieces])
+def test_each_event_comes_with_its_text_as_written(stream: type[io.BytesIO]) -> None:
+    # Many chunks' worth of events, between all kinds of white space, some cut by the end
+    # of a chunk, one a bare number: each comes with its text exactly.
+    spacing = ["", " ", "\n  ", "\t\r\n"]
+    texts = [
+        json.dumps(_event(i), indent=(None, 1)[i % 2]) if i % 7 else str(10**20 + i)
+        for i in range(3000)
+    ]
+    separators = [spacing[i % 4] + "," + spacing[(i // 4) % 4] for i in range(len(texts))]
+    body = "".join(sep + text for sep, text in zip(separators, texts, strict=True))[1:]
+    raw = '{"@context": "c", "epcisBody": {"eventList": [ ' + body + " ]}}"
+    reader = DocumentReader(stream(raw.encode()))
+    read = list(reader.events_with_text())
+    assert [text for _, _, text in read] == texts
+    assert [event for _, event, _ in read] == [json.loads(text) for text in texts]
+    assert [index for index, _, _ in read] == list(range(len(texts)))
+
+
 def test_query_documents_are_read_too() -> None:
     doc = {
         "@context": "c",

@@ -170,6 +170,33 @@ def test_common_events_are_prepared_by_the_fast_path(monkeypatch: pytest.MonkeyP
     assert prepared[2].text is None and prepared[2].event is batch[2]  # has an eventID
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_over_long_epc_is_refused_in_every_event_that_repeats_its_list(
+    monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    # No valid EPC's canonical form reaches MAX_KEY_LENGTH, so the limit is lowered: the
+    # fast path measures a repeated EPC list once, and must still refuse it every time.
+    long_serial = "LONG" + "9" * 16
+    assert len(canonical_unit("A")) <= 45 < len(canonical_unit(long_serial))
+    monkeypatch.setattr(event_store, "MAX_KEY_LENGTH", 45)
+    units = [unit_uri("A"), unit_uri(long_serial)]
+    batch = [
+        ev.commission(units, event_time=at(1)),
+        ev.commission([unit_uri("B")], event_time=at(2)),
+        ev.pack(CASE, units, event_time=at(3)),  # the same list as childEPCs
+        ev.sell(units, biz_location=STORE, event_time=at(4)),
+        ev.sell(list(units), biz_location=STORE, event_time=at(5)),  # an equal list
+    ]
+    preparer = event_store.Preparer(CONTEXT, fast=fast)
+    for index, event in enumerate(batch):
+        preparer.add(index, event)
+    prepared, problems = preparer.take()
+    assert [item.list_index for item in prepared] == [1]
+    assert problems == [
+        (index, "", "an EPC is longer than 45 characters") for index in (0, 2, 3, 4)
+    ]
+
+
 def _rows(store: Store, merchant_id: int) -> list[list[tuple[Any, ...]]]:
     with store.read() as conn:
         stored = conn.execute(

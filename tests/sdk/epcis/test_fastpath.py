@@ -22,6 +22,7 @@ from shoptrace.sdk.epcis import epc, hashing
 from shoptrace.sdk.epcis.fastpath import FastEvents, event_moment
 from shoptrace.sdk.epcis.hashing import EPCISHashError, document_hashes
 from shoptrace.sdk.epcis.validate import document_problems, is_date_time
+from shoptrace.sdk.gs1.check_digits import check_digit
 from tests.sdk.epcis import strategies as gen
 from tests.sdk.epcis.conftest import RULES, official_examples, rule_subject
 
@@ -190,6 +191,36 @@ def test_a_plain_epc_is_an_instance_epc_with_that_canonical_form(value: str) -> 
 def test_plain_epcs_are_recognised() -> None:
     for value in gen.VALID_EPCS[:7] + gen.VALID_EPCS[9:10] + gen.VALID_EPCS[11:14]:
         assert epc.plain_epc_canonical(value) == epc.try_canonical_dl(value), value
+
+
+def _plain_by_one_pattern(value: str) -> str | None:
+    """:func:`epc.plain_epc_canonical` of a Digital Link as first written: ``_STRICT_SGTIN``
+    matched whole, nothing remembered (it now matches it in two parts, the head remembered)."""
+    match = epc._STRICT_SGTIN.fullmatch(value)
+    if match is None:
+        return None
+    gtin, serial = match.groups()
+    if check_digit(gtin[:13]) != gtin[13]:
+        return None
+    return f"{epc.CANONICAL_STEM}/01/{gtin}/21/{epc._hash_escape(serial)}"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(value=gen.epc_strings)
+@example(value=f"{gen.SHOP}/01/{gen.GTIN}/10/01/21/A6")
+@example(value=f"https://h/trace/01/{gen.GTIN}/21/X/01/{gen.GTIN}/21/Y")
+@example(value=f"/21/{gen.GTIN}")
+def test_what_plain_epcs_remember_changes_nothing(value: str) -> None:
+    # A Digital Link's head (with its GTIN) and a URN's GTIN are remembered: a value reads
+    # the same cold and after a sibling (same head, another serial) was read.
+    sibling = value[: value.rfind("." if value[:4] == "urn:" else "/") + 1] + "S9"
+    epc.clear_caches()
+    cold = epc.plain_epc_canonical(value)
+    epc.clear_caches()
+    epc.plain_epc_canonical(sibling)
+    assert epc.plain_epc_canonical(value) == cold
+    if value[:4] != "urn:":
+        assert cold == _plain_by_one_pattern(value)
 
 
 @settings(max_examples=1500, deadline=None)
