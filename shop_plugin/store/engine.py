@@ -55,6 +55,8 @@ CHECKPOINT_AFTER_BYTES = 4 * 1024 * 1024
 # still a WAL whose index readers search quickly and a disk cost nobody notices.
 BACKSTOP_BYTES = 64 * 1024 * 1024
 CHECKPOINT_THREAD = "shoptrace-checkpoint"
+PAGE_SIZE = 16384
+"""Page size of new SQLite databases."""
 
 
 class _Checkpointer:
@@ -248,6 +250,10 @@ def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN, see below
         cursor = dbapi_connection.cursor()
+        # New databases get 16 KiB pages (SQLite's default is 4 KiB): inserting a capture's
+        # rows takes a fifth less time (bench_capture.py's raw insert: 0.19 -> 0.15 s) and
+        # trace lookups stay as fast (bench_trace.py). A database with tables keeps its size.
+        cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

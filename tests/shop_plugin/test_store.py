@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from shoptrace.shop_plugin.store import (
     is_up_to_date,
     metadata,
     open_store,
+    sqlite_url,
     upgrade,
 )
+from shoptrace.shop_plugin.store.engine import PAGE_SIZE
 from shoptrace.shop_plugin.store.migrate import VERSION_TABLE
 from shoptrace.shop_plugin.store.tables import merchants
 from tests.shop_plugin.helpers import make_app
@@ -99,3 +102,33 @@ def test_the_api_answers_503_until_the_schema_is_upgraded(
         assert client.get("/trace/api/v1/products").status_code == 401
     finally:
         app.extensions["shoptrace"].store.dispose()
+
+
+def test_new_sqlite_databases_get_16_kib_pages_and_older_ones_keep_theirs(tmp_path: Path) -> None:
+    fresh = open_store(sqlite_url(tmp_path / "new.db"))
+    older_file = tmp_path / "older.db"
+    made = sqlite3.connect(older_file)
+    made.execute("CREATE TABLE kept (x)")
+    made.execute("INSERT INTO kept VALUES (1)")
+    made.commit()
+    made.close()
+    older = open_store(sqlite_url(older_file))
+    try:
+        upgrade(fresh)
+        upgrade(older)
+        with fresh.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar_one() == PAGE_SIZE == 16384
+        with older.begin() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar_one() == 4096
+            assert conn.exec_driver_sql("SELECT x FROM kept").scalar_one() == 1
+            conn.execute(
+                merchants.insert().values(
+                    name="T", status="active", tag_key_salt="00", created_at=datetime.now(UTC)
+                )
+            )
+        with older.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert conn.execute(sa.select(sa.func.count()).select_from(merchants)).scalar_one() == 1
+    finally:
+        fresh.dispose()
+        older.dispose()
