@@ -939,16 +939,19 @@ def _listed(conn: Connection, values: list[Any]) -> Any:
 
 
 @functools.cache
-def _lookups(dialect: str) -> dict[str, sa.Select[Any]]:
+def _lookups(dialect: str) -> dict[str, Any]:
     """The lookups of many keys at once a capture makes, for ``dialect``."""
     e, lists = events.c, epc_lists.c
     merchant = sa.bindparam("merchant_id")
     return {
-        "by_hash": sa.select(e.hash_id, e.event_id).where(
-            e.merchant_id == merchant, _among(e.hash_id, dialect)
-        ),
-        "by_id": sa.select(e.event_id, e.hash_id).where(
-            e.merchant_id == merchant, _among(e.event_id, dialect)
+        # one index search each way, united (as an OR SQLite walked all the events)
+        "stored": sa.union(
+            sa.select(e.hash_id, e.event_id).where(
+                e.merchant_id == merchant, _among(e.hash_id, dialect)
+            ),
+            sa.select(e.hash_id, e.event_id).where(
+                e.merchant_id == merchant, _among(e.event_id, dialect)
+            ),
         ),
         "list_ids": sa.select(lists.id, lists.digest).where(
             lists.merchant_id == merchant, _among(lists.id, dialect)
@@ -961,24 +964,23 @@ def _lookups(dialect: str) -> dict[str, sa.Select[Any]]:
     }
 
 
-def _lookup(conn: Connection, name: str) -> sa.Select[Any]:
+def _lookup(conn: Connection, name: str) -> Any:
     return _lookups(conn.dialect.name)[name]
 
 
 def _stored(
     conn: Connection, merchant_id: int, batch: list[Prepared]
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Stored events among ``batch``: eventID by hash ID, and hash ID by eventID."""
-    hashes = list({item.hash_id for item in batch})
+    """Stored events among ``batch``: eventID by hash ID, and hash ID by eventID (one query:
+    an event without eventID is looked for by its hash ID both ways)."""
+    hashes = {item.hash_id for item in batch}
+    ids = {item.event_id or item.hash_id for item in batch}
     found = conn.execute(
-        _lookup(conn, "by_hash"), {"merchant_id": merchant_id, "keys": _listed(conn, hashes)}
-    )
-    by_hash: dict[str, str] = {hash_id: event_id for hash_id, event_id in found}
-    ids = list({item.event_id or item.hash_id for item in batch})
-    found = conn.execute(
-        _lookup(conn, "by_id"), {"merchant_id": merchant_id, "keys": _listed(conn, ids)}
-    )
-    by_id: dict[str, str] = {event_id: hash_id for event_id, hash_id in found}
+        _lookup(conn, "stored"),
+        {"merchant_id": merchant_id, "keys": _listed(conn, sorted(hashes | ids))},
+    ).all()
+    by_hash = {hash_id: event_id for hash_id, event_id in found if hash_id in hashes}
+    by_id = {event_id: hash_id for hash_id, event_id in found if event_id in ids}
     return by_hash, by_id
 
 
