@@ -33,6 +33,7 @@ __all__ = [
     "UPSTREAM_AUTH_TYPES",
     "UPSTREAM_KINDS",
     "UPSTREAM_MODES",
+    "EVENT_EPCS_VIEW",
     "VOCABULARY_KINDS",
     "UTCDateTime",
     "api_keys",
@@ -62,6 +63,7 @@ __all__ = [
     "shop_connections",
     "units",
     "upstream_endpoints",
+    "views",
     "webhook_endpoints",
 ]
 
@@ -480,25 +482,28 @@ event_epc_lists = sa.Table(
     sqlite_with_rowid=False,
 )
 
-event_epcs = (
-    sa.select(
-        epc_list_members.c.merchant_id,
-        epc_list_members.c.epc,
-        event_epc_lists.c.seq,
-        event_epc_lists.c.role,
-    )
-    .join_from(
-        epc_list_members,
-        event_epc_lists,
-        sa.and_(
-            event_epc_lists.c.merchant_id == epc_list_members.c.merchant_id,
-            event_epc_lists.c.list_id == epc_list_members.c.list_id,
-        ),
-    )
-    .subquery("event_epcs")
+views = sa.MetaData()
+"""Views the migrations create over the tables (kept apart from :data:`metadata`, whose
+tables the migrations are checked against)."""
+
+EVENT_EPCS_VIEW = (
+    "SELECT m.merchant_id AS merchant_id, m.epc AS epc, l.seq AS seq, l.role AS role "
+    "FROM epc_list_members AS m JOIN event_epc_lists AS l "
+    "ON l.list_id = m.list_id AND l.merchant_id = m.merchant_id"
 )
-"""The EPC index as one row per (EPC, event, role): the lists joined to the events naming
-them. Queries select from it like a table; the engines flatten it into the join."""
+event_epcs = sa.Table(
+    "event_epcs",
+    views,
+    # The EPC index as one row per (EPC, event, role): a view joining each event's lists to
+    # their members. Queries (and people at an SQL prompt) read it like a table; both engines
+    # fold it into the query, which searches the members by EPC, then the links by list.
+    sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite")),
+    _key_text("epc", 500),
+    _seq(),
+    sa.Column("role", sa.String(16)),
+    sa.PrimaryKeyConstraint("merchant_id", "epc", "seq", "role"),
+)
+"""The view ``event_epcs`` (:data:`EVENT_EPCS_VIEW`)."""
 
 event_chains = sa.Table(
     "event_chains",

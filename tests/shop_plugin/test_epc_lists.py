@@ -221,7 +221,13 @@ def test_the_migration_regroups_the_index_and_expands_it_back(empty_db_url: str)
             lists = conn.execute(sa.select(sa.func.count()).select_from(epc_lists)).scalar_one()
             digests = set(conn.execute(sa.select(epc_lists.c.id, epc_lists.c.digest)))
             kept = conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
-        assert regrouped == expected and kept == 6
+            by_hand = {  # the view at an SQL prompt
+                (int(m), e, int(s), r)
+                for m, e, s, r in conn.exec_driver_sql(
+                    "SELECT merchant_id, epc, seq, role FROM event_epcs"
+                )
+            }
+        assert regrouped == expected == by_hand and kept == 6
         assert lists == 6  # per merchant: {A, B}, {C}, {parent}
         # ids and digests as the event store makes them, so later captures find these lists
         for found, digest in digests:
@@ -246,7 +252,9 @@ def test_the_migration_regroups_the_index_and_expands_it_back(empty_db_url: str)
                 )
             }
             names = set(sa.inspect(conn).get_table_names())
+            view_names = set(sa.inspect(conn).get_view_names())
         assert back == expected
         assert not names & {"epc_lists", "epc_list_members", "event_epc_lists"}
+        assert "event_epcs" in names and "event_epcs" not in view_names
     finally:
         store.dispose()

@@ -23,7 +23,7 @@ from shoptrace.shop_plugin.store import (
 )
 from shoptrace.shop_plugin.store.engine import PAGE_SIZE
 from shoptrace.shop_plugin.store.migrate import VERSION_TABLE
-from shoptrace.shop_plugin.store.tables import merchants
+from shoptrace.shop_plugin.store.tables import EVENT_EPCS_VIEW, merchants, views
 from tests.shop_plugin.helpers import make_app
 
 
@@ -38,7 +38,14 @@ def test_migrations_build_exactly_the_tables_of_the_metadata(empty_db_url: str) 
             context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
             assert compare_metadata(context, metadata) == []
             names = set(sa.inspect(conn).get_table_names())
+            view_names = set(sa.inspect(conn).get_view_names())
+            if conn.dialect.name == "sqlite":
+                made = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'event_epcs'"
+                ).scalar_one()
+                assert made == "CREATE VIEW event_epcs AS " + EVENT_EPCS_VIEW
         assert {t.name for t in metadata.sorted_tables} | {VERSION_TABLE} == names
+        assert {t.name for t in views.sorted_tables} == view_names == {"event_epcs"}
     finally:
         store.dispose()
 

@@ -4,8 +4,9 @@ distinct list is kept once per merchant with its members, and an event points at
 by role. A document of cases of 10 units wrote 102,000 index rows for 10,000 events; it now
 writes 12,000 links and 26,000 list rows instead.
 
-Existing rows of ``event_epcs`` are regrouped into lists on upgrade, a merchant's events at a
-time in position order; downgrade expands them back.
+Existing rows of ``event_epcs`` are regrouped into lists on upgrade, and ``event_epcs``
+becomes a view over them (one row per EPC, event and role, as before); downgrade expands the
+lists back into the table.
 
 Revision ID: 0010
 Revises: 0009
@@ -82,6 +83,13 @@ def upgrade() -> None:
     )
     _regroup(op.get_bind())
     op.drop_table("event_epcs")
+    # The old relation stays readable by its name, as a view over the lists.
+    op.execute(
+        "CREATE VIEW event_epcs AS "
+        "SELECT m.merchant_id AS merchant_id, m.epc AS epc, l.seq AS seq, l.role AS role "
+        "FROM epc_list_members AS m JOIN event_epc_lists AS l "
+        "ON l.list_id = m.list_id AND l.merchant_id = m.merchant_id"
+    )
 
 
 def _groups(conn: sa.Connection) -> Iterator[tuple[int, int, str, list[str]]]:
@@ -141,6 +149,7 @@ def _regroup(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW event_epcs")
     op.create_table(
         "event_epcs",
         sa.Column("merchant_id", ID, nullable=False),
