@@ -942,7 +942,7 @@ def _listed(conn: Connection, values: list[Any]) -> Any:
 def _lookups(dialect: str) -> dict[str, Any]:
     """The lookups of many keys at once a capture makes, for ``dialect``."""
     e, lists = events.c, epc_lists.c
-    merchant = sa.bindparam("merchant_id")
+    merchant: Any = sa.bindparam("merchant_id")
     return {
         # one index search each way, united (as an OR SQLite walked all the events)
         "stored": sa.union(
