@@ -1,9 +1,10 @@
 """The requestor below every service: auth, encoding, retries, error mapping.
 
 One :class:`Transport` per client holds the ``requests`` session. Each logical request gets
-an ``X-Request-Id`` and, for a POST, an ``Idempotency-Key``; both are made once, before the
-retry loop, so every attempt carries the same ones and the server replays the first answer
-of a POST it already ran. The rules:
+an ``X-Request-Id`` and, for a POST or a DELETE, an ``Idempotency-Key``; both are made once,
+before the retry loop, so every attempt carries the same ones and the server replays the first
+answer of a request it already ran (a DELETE retried after a lost answer gets its 200 again,
+not a 404). The rules:
 
 - A request is *replayable* when its method is idempotent (GET, HEAD, OPTIONS, PUT, DELETE,
   and PATCH, which in this API replaces the members it names) or it is a POST carrying an
@@ -230,7 +231,8 @@ class Transport:
         answer (status below 400) or raise an :class:`~.errors.APIError`.
 
         ``json_body`` is encoded once (UTF-8), so every attempt sends the same bytes; or give
-        the ``body`` bytes and their ``content_type``. ``idempotency_key`` goes with a POST.
+        the ``body`` bytes and their ``content_type``. ``idempotency_key`` goes with a POST
+        or a DELETE.
         """
         method = method.upper()
         sent = {
@@ -247,8 +249,8 @@ class Transport:
         if body is not None:
             sent["Content-Type"] = content_type or "application/octet-stream"
         if idempotency_key is not None:
-            if method != "POST":
-                raise ValueError("an Idempotency-Key goes with a POST only")
+            if method not in ("POST", "DELETE"):
+                raise ValueError("an Idempotency-Key goes with a POST or a DELETE only")
             if not _KEY.fullmatch(idempotency_key):
                 raise ValueError("idempotency_key must be 1 to 255 visible ASCII characters")
             sent["Idempotency-Key"] = idempotency_key

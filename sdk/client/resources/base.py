@@ -92,6 +92,13 @@ class Service:
             idempotency_key=idempotency_key or new_idempotency_key(),
         )
 
+    def _delete(self, path: str) -> requests.Response:
+        """A DELETE with an ``Idempotency-Key``: retried after a lost answer, it gets the
+        first answer again rather than a 404."""
+        return self._transport.request(
+            "DELETE", self._transport.api(path), idempotency_key=new_idempotency_key()
+        )
+
     def _send(self, method: str, path: str, json_body: Any = None) -> requests.Response:
         return self._transport.request(method, self._transport.api(path), json_body=json_body)
 

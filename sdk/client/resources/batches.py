@@ -93,7 +93,7 @@ class BatchesService(Service):
         ``ConflictError`` whose errors (rule ``in-use``) name what refers to it (``codes``,
         ``issuances``, ``recalls``, ``orderLines``, ``events``)."""
         path = f"/batches/{id_path(batch_id, 'batch_id')}"
-        return Deleted.from_json(self._send("DELETE", path).json())
+        return Deleted.from_json(self._delete(path).json())
 
     def list(
         self,

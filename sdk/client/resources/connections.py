@@ -86,7 +86,7 @@ class ConnectionsService(Service):
 
     def delete(self, connection_id: int) -> Deleted:
         """Disconnect a shop: its webhooks are refused from now on."""
-        return Deleted.from_json(self._send("DELETE", _connection(connection_id)).json())
+        return Deleted.from_json(self._delete(_connection(connection_id)).json())
 
     def list(
         self,

@@ -67,7 +67,7 @@ class LocationsService(Service):
 
     def delete(self, location_id: int) -> Deleted:
         """Delete a location: its place is unnamed again (events keep their place ids)."""
-        return Deleted.from_json(self._send("DELETE", _location(location_id)).json())
+        return Deleted.from_json(self._delete(_location(location_id)).json())
 
     def list(
         self,

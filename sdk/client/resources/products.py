@@ -89,7 +89,7 @@ class ProductsService(Service):
         with lots, order lines, recalls or events is kept: ``ConflictError`` whose errors
         (rule ``in-use``) name what refers to it (``lots``, ``orderLines``, ...)."""
         path = f"/products/{id_path(product_id, 'product_id')}"
-        return Deleted.from_json(self._send("DELETE", path).json())
+        return Deleted.from_json(self._delete(path).json())
 
     def list(
         self,

@@ -119,7 +119,7 @@ class UpstreamsService(Service):
 
     def delete(self, upstream_id: int) -> Deleted:
         """Delete an endpoint (nothing more is pushed to it)."""
-        return Deleted.from_json(self._send("DELETE", _endpoint(upstream_id)).json())
+        return Deleted.from_json(self._delete(_endpoint(upstream_id)).json())
 
     def list(
         self, *, page_size: int | None = None, page_token: str | None = None

@@ -72,7 +72,7 @@ class WebhookEndpointsService(Service):
 
     def delete(self, webhook_id: int) -> Deleted:
         """Delete an endpoint with its deliveries (unsent messages are dropped)."""
-        return Deleted.from_json(self._send("DELETE", _endpoint(webhook_id)).json())
+        return Deleted.from_json(self._delete(_endpoint(webhook_id)).json())
 
     def list(
         self, *, page_size: int | None = None, page_token: str | None = None

@@ -155,13 +155,29 @@ def test_delete_answers_deleted_or_raises_in_use_at_once(
     gone = getattr(client, service).delete(row_id)
     assert (gone.id, gone.deleted, gone.raw) == (row_id, True, {"id": row_id, "deleted": True})
     assert mocked.calls[0].request.body is None
-    assert "Idempotency-Key" not in mocked.calls[0].request.headers
+    assert len(mocked.calls[0].request.headers["Idempotency-Key"]) == 36  # a fresh UUID
     with pytest.raises(ConflictError) as kept:
         getattr(client, service).delete(row_id)
     assert [(e.field, e.rule) for e in kept.value.errors] == [(what, "in-use")]
     assert len(mocked.calls) == 2 and sleeps == []  # a plain 409 is not retried
     with pytest.raises(ValueError, match="_id"):
         getattr(client, service).delete(0)
+
+
+@pytest.mark.parametrize(
+    "service", ["products", "batches", "locations", "connections", "upstreams", "webhook_endpoints"]
+)
+def test_a_delete_retried_after_a_lost_answer_keeps_its_idempotency_key(
+    client: TraceClient, mocked: responses.RequestsMock, sleeps: list[float], service: str
+) -> None:
+    path = {"webhook_endpoints": "/webhooks/3"}.get(service, f"/{service}/3")
+    mocked.delete(API + path, status=503, json={"title": "Service Unavailable", "status": 503})
+    mocked.delete(API + path, json={"id": 3, "deleted": True})
+    gone = getattr(client, service).delete(3)
+    assert (gone.id, gone.deleted) == (3, True)
+    keys = [call.request.headers.get("Idempotency-Key") for call in mocked.calls]
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0] is not None
+    assert len(sleeps) == 1  # retried once
 
 
 # --- batches -------------------------------------------------------------------------------

@@ -391,8 +391,10 @@ def test_request_arguments_are_checked(mocked: responses.RequestsMock) -> None:
     transport = Transport(KEY, base_url=BASE)
     with pytest.raises(ValueError, match="not both"):
         transport.request("POST", PRODUCTS, json_body={}, body=b"{}")
-    with pytest.raises(ValueError, match="POST only"):
+    with pytest.raises(ValueError, match="POST or a DELETE only"):
         transport.request("GET", PRODUCTS, idempotency_key="k1")
+    with pytest.raises(ValueError, match="POST or a DELETE only"):
+        transport.request("PATCH", PRODUCTS, idempotency_key="k1")
     with pytest.raises(ValueError):
         transport.request("POST", PRODUCTS, json_body={"x": float("nan")})
     assert len(mocked.calls) == 0

@@ -183,7 +183,7 @@ def test_get_update_delete(client: TraceClient, mocked: responses.RequestsMock) 
     deleted = ups.delete(3)
     assert isinstance(deleted, Deleted) and (deleted.id, deleted.deleted) == (3, True)
     assert [c.request.method for c in mocked.calls] == ["GET", "PATCH", "DELETE"]
-    assert all("Idempotency-Key" not in c.request.headers for c in mocked.calls)
+    assert ["Idempotency-Key" in c.request.headers for c in mocked.calls] == [False, False, True]
 
 
 def test_list_follows_the_pages(client: TraceClient, mocked: responses.RequestsMock) -> None:
