@@ -9,8 +9,9 @@ and every event with a problem, the general one (document validation and hashing
 words the problems. :func:`store_events` writes prepared events in the caller's transaction:
 an event whose hash ID is stored already is not stored again, an event without ``eventID``
 gets its hash ID as ``eventID``, ``recordTime`` is set, and each new event extends the
-merchant's hash chain (:mod:`.chain`). Rows go in with one ``executemany`` per table and
-chunk (``COPY`` on PostgreSQL).
+merchant's hash chain (:mod:`.chain`). Rows go in a chunk at a time through a
+:class:`.bulk_writer.BulkWriter`: ``COPY`` on PostgreSQL; on SQLite multi-row inserts in a
+thread of their own, while the next chunk is read and hashed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import hashlib
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -36,6 +37,7 @@ from shoptrace.sdk.epcis.fastpath import FastEvent, FastEvents
 from shoptrace.sdk.epcis.hashing import EPCISHashError, document_hashes, event_hash
 from shoptrace.sdk.epcis.validate import Problem, document_problems
 from shoptrace.shop_plugin.services import chain
+from shoptrace.shop_plugin.services.bulk_writer import BulkWriter
 from shoptrace.shop_plugin.services.clock import utcnow
 from shoptrace.shop_plugin.store.tables import (
     epc_list_members,
@@ -581,25 +583,67 @@ def store_events(
     """
     moment = (record_time or utcnow()).astimezone(UTC)
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    shown = format_time(moment)
-    record_part = ', "recordTime": ' + _json_string(shown) + ","
-    result = Stored()
-    moves: dict[str, list[tuple[str, ...]]] = {}
     head = chain.lock(conn, merchant_id)
-    seq, chain_hash = head.seq, head.hash
-    sha256 = hashlib.sha256
-    seen_hashes: dict[str, str] = {}
-    seen_ids: dict[str, str] = {}
-    # (eventType, bizStep, disposition, readPoint, bizLocation) of the stored events
-    values: set[tuple[str, str | None, str | None, str | None, str | None]] = set()
-    writer = _Writer(conn, moment)
-    time_value, recorded = writer.time, writer.record_time
-    event_ids = result.event_ids
+    writer = BulkWriter(conn, moment, time_type=events.c.event_time.type)
+    rows = _EventRows(merchant_id, head, moment, writer, (capture_id, context_id))
     lists = _Lists(conn, merchant_id, writer)
-    for batch in _batches(prepared, CHUNK):
-        stored_hashes, stored_ids = _stored(conn, merchant_id, batch)
+    try:
+        for batch in _batches(prepared, CHUNK):
+            writer.wait()  # the connection is ours again
+            event_rows, named = rows.add(batch, *_stored(conn, merchant_id, batch))
+            lists.resolve(named)  # looked up before the writer takes the connection
+            writer.write(events, EVENT_COLUMNS, event_rows)
+            lists.write(named)
+        writer.wait()
+    finally:
+        writer.close()
+    result = rows.result
+    if result.stored:
+        chain.save(conn, merchant_id, chain.Head(rows.seq, rows.chain_hash))
+        _add_vocabulary(conn, merchant_id, _vocabulary(rows.values))
+        _move_units(conn, merchant_id, rows.moves)
+    return result
+
+
+class _EventRows:
+    """The rows of the events one call of :func:`store_events` stores, a batch at a time:
+    duplicates counted, eventIDs given, the hash chain extended."""
+
+    def __init__(
+        self,
+        merchant_id: int,
+        head: chain.Head,
+        moment: datetime,
+        writer: BulkWriter,
+        job: tuple[int | None, int | None],
+    ) -> None:
+        self.merchant_id = merchant_id
+        self.seq, self.chain_hash = head.seq, head.hash
+        self.result = Stored()
+        self.moves: dict[str, list[tuple[str, ...]]] = {}
+        """EPC lists whose units the stored events move, by new status (:func:`_unit_moves`)."""
+        self.values: set[tuple[str, str | None, str | None, str | None, str | None]] = set()
+        """(eventType, bizStep, disposition, readPoint, bizLocation) of the stored events."""
+        self._seen_hashes: dict[str, str] = {}
+        self._seen_ids: dict[str, str] = {}
+        self._shown = format_time(moment)
+        self._record_part = ', "recordTime": ' + _json_string(self._shown) + ","
+        self._time, self._recorded = writer.time, writer.record_time
+        self._job = job  # (capture_id, context_id)
+
+    def add(
+        self, batch: list[Prepared], stored_hashes: dict[str, str], stored_ids: dict[str, str]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[int, _Roles]]]:
+        """The event rows of ``batch`` and the ``(seq, EPC lists)`` of the events stored;
+        ``stored_*`` are the events of the batch stored already (:func:`_stored`)."""
+        result, seen_hashes, seen_ids = self.result, self._seen_hashes, self._seen_ids
+        merchant_id, seq, chain_hash = self.merchant_id, self.seq, self.chain_hash
+        time_value, recorded, (capture_id, context_id) = self._time, self._recorded, self._job
+        shown, record_part = self._shown, self._record_part
+        moves, values, event_ids = self.moves, self.values, result.event_ids
+        sha256 = hashlib.sha256
         event_rows: list[tuple[Any, ...]] = []
-        named: list[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]]] = []
+        named: list[tuple[int, _Roles]] = []
         for item in batch:
             hash_id = item.hash_id
             known = stored_hashes.get(hash_id) or seen_hashes.get(hash_id)
@@ -610,9 +654,8 @@ def store_events(
             event_id = item.event_id or hash_id
             owner = stored_ids.get(event_id) or seen_ids.get(event_id)
             if owner is not None and owner != hash_id:
-                result.rejected.append(
-                    (item.list_index, "/eventID", f"eventID {event_id} already names another event")
-                )
+                message = f"eventID {event_id} already names another event"
+                result.rejected.append((item.list_index, "/eventID", message))
                 continue
             seen_hashes[hash_id] = event_id
             seen_ids[event_id] = hash_id
@@ -648,14 +691,9 @@ def store_events(
                 _unit_moves(item, moves)
             values.add(kept)
             event_ids.append(event_id)
+        self.seq, self.chain_hash = seq, chain_hash
         result.stored += len(event_rows)
-        writer.write(events, EVENT_COLUMNS, event_rows)
-        lists.write(named)
-    if result.stored:
-        chain.save(conn, merchant_id, chain.Head(seq, chain_hash))
-        _add_vocabulary(conn, merchant_id, _vocabulary(values))
-        _move_units(conn, merchant_id, moves)
-    return result
+        return event_rows, named
 
 
 _ID_BITS = (1 << 63) - 1
@@ -686,21 +724,34 @@ class _Lists:
     free one (the search always runs from the first id, so a list is found where it was put).
     """
 
-    def __init__(self, conn: Connection, merchant_id: int, writer: _Writer) -> None:
+    def __init__(self, conn: Connection, merchant_id: int, writer: BulkWriter) -> None:
         self.conn = conn
         self.merchant_id = merchant_id
         self.writer = writer
         self.ids: dict[tuple[str, ...], int] = {}  # a list as an event gave it -> its id
         self._by_digest: dict[str, int] = {}
         self._owners: dict[int, str] = {}  # id -> digest, for the ids this capture met
+        self._new_lists: list[tuple[Any, ...]] = []  # rows to write
+        self._new_members: list[tuple[Any, ...]] = []
 
-    def write(self, named: list[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]]]) -> None:
-        """Index events given as ``(seq, ((role, canonical EPCs), ...))``."""
+    def resolve(self, named: list[tuple[int, _Roles]]) -> None:
+        """Ids for the lists of events given as ``(seq, ((role, canonical EPCs), ...))``: the
+        lists not met yet in this capture are looked up (the connection must be free)."""
         ids = self.ids
         unknown = {epcs for _, lists in named for _, epcs in lists if epcs not in ids}
         if unknown:
+            self.writer.wait()  # the lookup needs the connection
             self._resolve(unknown)
-        merchant_id = self.merchant_id
+
+    def write(self, named: list[tuple[int, _Roles]]) -> None:
+        """Index events given as ``(seq, ((role, canonical EPCs), ...))``: the new lists with
+        their members, and the events' links to their lists."""
+        self.resolve(named)  # nothing left to look up when the caller resolved them
+        self.writer.write(epc_lists, LIST_COLUMNS, self._new_lists)
+        self._new_members.sort(key=_MEMBER_KEY)
+        self.writer.write(epc_list_members, MEMBER_COLUMNS, self._new_members)
+        self._new_lists, self._new_members = [], []
+        ids, merchant_id = self.ids, self.merchant_id
         links = [
             (merchant_id, ids[epcs], seq, role) for seq, lists in named for role, epcs in lists
         ]
@@ -708,7 +759,7 @@ class _Lists:
         self.writer.write(event_epc_lists, LINK_COLUMNS, links)
 
     def _resolve(self, unknown: set[tuple[str, ...]]) -> None:
-        """Ids for lists not met yet in this capture; new lists and members written."""
+        """Ids for lists not met yet in this capture; new lists and members kept to write."""
         waiting: dict[str, tuple[int, tuple[str, ...]]] = {}  # digest -> (id to try, members)
         given: dict[str, list[tuple[str, ...]]] = {}
         for epcs in unknown:
@@ -716,8 +767,7 @@ class _Lists:
             given.setdefault(digest, []).append(epcs)
             if digest not in self._by_digest and digest not in waiting:
                 waiting[digest] = (list_id(digest), members)
-        new_lists: list[tuple[Any, ...]] = []
-        new_members: list[tuple[Any, ...]] = []
+        new_lists, new_members = self._new_lists, self._new_members
         owners = self._owners
         while waiting:
             tried = sorted({candidate for candidate, _ in waiting.values()} - owners.keys())
@@ -743,9 +793,6 @@ class _Lists:
             found = self._by_digest[digest]
             for epcs in lists:
                 self.ids[epcs] = found
-        self.writer.write(epc_lists, LIST_COLUMNS, new_lists)
-        new_members.sort(key=_MEMBER_KEY)
-        self.writer.write(epc_list_members, MEMBER_COLUMNS, new_members)
 
 
 _LINK_KEY = operator.itemgetter(1)
@@ -992,80 +1039,3 @@ def _add_vocabulary(conn: Connection, merchant_id: int, values: set[tuple[str, s
         .values([{"merchant_id": merchant_id, "kind": k, "value": v} for k, v in sorted(values)])
         .on_conflict_do_nothing(index_elements=["merchant_id", "kind", "value"])
     )
-
-
-def _same(moment: datetime) -> datetime:
-    return moment
-
-
-def _sqlite_text(moment: datetime) -> str:
-    """An aware UTC datetime as SQLAlchemy writes a naive UTC one into SQLite
-    (``2024-05-01 08:09:10.123456``)."""
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.isoformat(" ", "microseconds")[:26]
-
-
-_PROBES = (
-    datetime(2024, 5, 1, 8, 9, 10, 123456, tzinfo=UTC),
-    datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
-    datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-)
-"""Times on which the direct SQLite text must match the type's own bind processing."""
-
-
-class _Writer:
-    """Bulk inserts of prepared rows: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
-
-    def __init__(self, conn: Connection, record_time: datetime) -> None:
-        self.conn = conn
-        self.copy = conn.dialect.name == "postgresql"
-        # The type's full bind processing (UTCDateTime, then SQLite's DATETIME text).
-        bind = events.c.event_time.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        self._bind = None if self.copy else bind
-        self.time: Callable[[datetime], Any] = _same
-        if self._bind is not None:
-            probes_match = all(self._bind(t) == _sqlite_text(t) for t in _PROBES)
-            self.time = _sqlite_text if probes_match else self._bound
-        self.record_time = self.time(record_time)
-        self._statements: dict[str, str] = {}
-
-    def _bound(self, moment: datetime) -> Any:
-        assert self._bind is not None
-        return self._bind(moment)
-
-    def write(self, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        if self.copy:
-            _copy(self.conn, table.name, columns, rows)
-            return
-        statement = self._statements.get(table.name)
-        if statement is None:
-            statement = str(
-                table.insert()
-                .values({c: sa.bindparam(c) for c in columns})
-                .compile(dialect=self.conn.dialect)
-            )
-            self._statements[table.name] = statement
-        if self.conn.dialect.positional:
-            self.conn.exec_driver_sql(statement, rows)
-        else:
-            self.conn.exec_driver_sql(statement, [dict(zip(columns, r, strict=True)) for r in rows])
-
-
-def _copy(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """Rows into ``table`` with PostgreSQL ``COPY ... FROM STDIN`` (psycopg 3)."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
-    except dbapi.Error as exc:
-        raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
