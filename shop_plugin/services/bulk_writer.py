@@ -138,7 +138,9 @@ class BulkWriter:
             self._driver.execute(statement, list(itertools.chain.from_iterable(rows)))
         except sqlite3.Error as exc:
             self._failed = True
-            raise sa.exc.DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+            # the statement as errors and logs show it: one row of its VALUES, not thousands
+            shown = statement[: statement.index(" VALUES ")] + f" VALUES (...) -- {len(rows)} rows"
+            raise sa.exc.DBAPIError.instance(shown, None, exc, sqlite3.Error) from exc
         except BaseException:
             self._failed = True
             raise

@@ -207,7 +207,7 @@ def test_a_failure_in_the_thread_fails_the_capture_and_stops_the_writes(
         )
     statements: list[str] = []
     before = sys.getswitchinterval()
-    with pytest.raises(sa.exc.IntegrityError, match="no lists today"):
+    with pytest.raises(sa.exc.IntegrityError, match="no lists today") as failed:
         with sqlite_store.begin() as conn:
             driver = conn.connection.driver_connection
             driver.set_trace_callback(statements.append)  # type: ignore[union-attr]
@@ -218,6 +218,12 @@ def test_a_failure_in_the_thread_fails_the_capture_and_stops_the_writes(
                 event_store.store_events(conn, merchant_id, prepared)
             finally:
                 driver.set_trace_callback(None)  # type: ignore[union-attr]
+    assert (
+        failed.value.statement
+        == (
+            "INSERT INTO epc_lists (merchant_id, id, digest) VALUES (...) -- 400 rows"  # 200 cases: units, case
+        )
+    )
     inserts = [s.split("(")[0].split()[-1] for s in statements if s.startswith("INSERT")]
     # (a statement shows again for its trigger) nothing written after the failure
     assert [table for table, _ in itertools.groupby(inserts)] == [
