@@ -5,10 +5,11 @@ The document is a shop's supply chain: cases of 10 units, each case commissioned
 with 10 EPCs each). Capture is what ``POST /epcis/capture`` runs after spooling the body:
 the document read as a stream, every event validated and hashed by the SDK, eventIDs and
 recordTime set, duplicates looked up, the EPC index and the hash chain written, all in one
-transaction (on SQLite the rows of a chunk go in from a writer thread of the capture while the
-next chunk is read: ``services/bulk_writer.py``). Beside it, in the same run, the baseline inserts the very rows capture wrote
-(events and the EPC index: lists, their members, the events' links to them) into a fresh
-store with plain ``executemany`` in one transaction;
+transaction (on SQLite the rows of a chunk go in from a writer thread of the capture while
+the next chunk is read: ``services/bulk_writer.py``). Beside it, in the same run, the
+baseline inserts the very rows capture wrote (events and the EPC index: lists, their
+members, the events' links to them) into a fresh store with plain ``executemany`` in one
+transaction;
 the ratio is capture time / baseline time. Each round uses new EPCs, so no cache of the SDK
 helps a later round, and the SDK's identifier caches are emptied once the document is built
 (building it classifies every EPC): capture meets its EPCs cold, as a server does. Each
