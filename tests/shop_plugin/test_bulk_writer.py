@@ -218,12 +218,8 @@ def test_a_failure_in_the_thread_fails_the_capture_and_stops_the_writes(
                 event_store.store_events(conn, merchant_id, prepared)
             finally:
                 driver.set_trace_callback(None)  # type: ignore[union-attr]
-    assert (
-        failed.value.statement
-        == (
-            "INSERT INTO epc_lists (merchant_id, id, digest) VALUES (...) -- 400 rows"  # 200 cases: units, case
-        )
-    )
+    shown = "INSERT INTO epc_lists (merchant_id, id, digest) VALUES (...) -- 400 rows"
+    assert failed.value.statement == shown  # 200 cases: 200 lists of units, 200 of a case
     inserts = [s.split("(")[0].split()[-1] for s in statements if s.startswith("INSERT")]
     # (a statement shows again for its trigger) nothing written after the failure
     assert [table for table, _ in itertools.groupby(inserts)] == [
