@@ -30,7 +30,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["MAX_ROWS_PER_INSERT", "SWITCH_INTERVAL", "THREAD_FROM_ROWS", "BulkWriter"]
+__all__ = [
+    "MAX_ROWS_PER_INSERT",
+    "SWITCH_INTERVAL",
+    "THREAD_FROM_ROWS",
+    "BulkWriter",
+    "copy_rows",
+    "multi_insert",
+]
 
 MAX_ROWS_PER_INSERT = 10_000
 """Rows in one SQLite ``INSERT`` at most (fewer when the bound-variable limit says so)."""
@@ -104,7 +111,7 @@ class BulkWriter:
         if not rows:
             return
         if self.copy:
-            _copy(self.conn, table.name, columns, rows)
+            copy_rows(self.conn, table.name, columns, rows)
             return
         if self._driver is None:  # another engine: plain executemany through SQLAlchemy
             statement = str(
@@ -118,7 +125,7 @@ class BulkWriter:
         at_once = not self.background or (not self._pending and len(rows) < THREAD_FROM_ROWS)
         for start in range(0, len(rows), per):
             part = rows[start : start + per]
-            statement = _multi_insert(table.name, columns, len(part))
+            statement = multi_insert(table.name, columns, len(part))
             if at_once:
                 self._insert(statement, part)
             else:
@@ -170,8 +177,9 @@ class BulkWriter:
 
 
 @functools.lru_cache(maxsize=256)
-def _multi_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
-    """``INSERT INTO table (columns) VALUES (?, ...), ...`` for ``rows`` rows."""
+def multi_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    """``INSERT INTO table (columns) VALUES (?, ...), ...`` for ``rows`` rows (qmark style;
+    remembered)."""
     one = "(" + ", ".join("?" * len(columns)) + ")"
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)
 
@@ -198,7 +206,7 @@ def _quick_switches(on: bool) -> None:
             sys.setswitchinterval(_switch_saved)
 
 
-def _copy(
+def copy_rows(
     conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
     """Rows into ``table`` with PostgreSQL ``COPY ... FROM STDIN`` (psycopg 3)."""

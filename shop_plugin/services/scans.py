@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from shoptrace.shop_plugin.services.bulk_writer import copy_rows, multi_insert
 from shoptrace.shop_plugin.services.clock import utcnow
 from shoptrace.shop_plugin.store.engine import Store
 from shoptrace.shop_plugin.store.tables import code_flags, units
@@ -274,27 +275,16 @@ def _insert(conn: Connection, batch: Sequence[Scan]) -> None:
     holds up to a thousand rows; the per-row work of Core would cost more than the
     database's)."""
     if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        statement = f"COPY scans ({', '.join(_SCAN_COLUMNS)}) FROM STDIN"
-        dbapi = conn.dialect.loaded_dbapi
-        try:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for scan in batch:
-                    copy.write_row(_values(scan, scan.at))
-        except dbapi.Error as exc:
-            raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+        copy_rows(conn, "scans", _SCAN_COLUMNS, [_values(scan, scan.at) for scan in batch])
         return
     # SQLite: multi-row INSERTs, so the driver releases and retakes the GIL once per 200
     # rows, not once per row (an executemany stalls behind busy request threads).
     assert conn.dialect.paramstyle == "qmark", conn.dialect.paramstyle
     stamp = scans_table.c.scanned_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    head = f"INSERT INTO scans ({', '.join(_SCAN_COLUMNS)}) VALUES "
-    row = "(" + ", ".join("?" * len(_SCAN_COLUMNS)) + ")"
     for start in range(0, len(batch), _ROWS_PER_INSERT):
         chunk = batch[start : start + _ROWS_PER_INSERT]
         values = [v for s in chunk for v in _values(s, stamp(s.at) if stamp else s.at)]
-        conn.exec_driver_sql(head + ", ".join([row] * len(chunk)), tuple(values))
+        conn.exec_driver_sql(multi_insert("scans", _SCAN_COLUMNS, len(chunk)), tuple(values))
 
 
 def record_scans(conn: Connection, batch: Sequence[Scan], rule: Rule) -> list[Flag]:
