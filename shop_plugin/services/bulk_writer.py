@@ -57,7 +57,8 @@ def _sqlite_text(moment: datetime) -> str:
     (``2024-05-01 08:09:10.123456``)."""
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    return moment.isoformat(" ", "microseconds")[:26]
+    # (a third faster than isoformat, which formats the offset only to have it cut off)
+    return moment.date().isoformat() + " " + moment.time().isoformat("microseconds")
 
 
 _PROBES = (

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ from shoptrace.sdk.epcis.fastpath import FastEvents
 from shoptrace.shop_plugin.services import chain, event_store
 from shoptrace.shop_plugin.services.capture import capture_document
 from shoptrace.shop_plugin.services.merchants import create_merchant
-from shoptrace.shop_plugin.store import Store
+from shoptrace.shop_plugin.store import Store, open_store, sqlite_url
 from shoptrace.shop_plugin.store.tables import epcis_contexts, epcis_vocabulary, event_epcs, events
 from tests.sdk.epcis import strategies as gen
 from tests.shop_plugin.epcis_helpers import CASE, FACTORY, STORE, at, canonical_unit, unit_uri
@@ -250,3 +252,42 @@ def test_a_document_is_stored_the_same_on_either_path(
         found.append(_rows(store, merchant_id))
     assert found[0] == found[1]
     assert found[0][0][2][9] is None and found[0][0][0][9] == "https://id.gs1.org/414/9506000000015"
+
+
+def test_the_sqlite_duplicate_lookup_searches_the_unique_indexes_key_by_key(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """Each key probes (merchant, hash ID) and (merchant, eventID): a plan that walked the
+    merchant's events instead (as a plain JOIN makes SQLite do) costs a second per chunk."""
+    target = tmp_path / "plan.db"
+    shutil.copy(sqlite_template, target)
+    store = open_store(sqlite_url(target))
+    try:
+        merchant_id = _merchant(store)
+        prepared, _ = event_store.prepare_events(
+            [(0, ev.sell([unit_uri("P")], event_time=at(1), event_id="urn:uuid:plan-1"))],
+            context=CONTEXT,
+        )
+        with store.begin() as conn:
+            event_store.store_events(conn, merchant_id, prepared)
+            stored_hash = prepared[0].hash_id
+            keys = ["urn:uuid:plan-1", stored_hash, "ni:///sha-256;absent?ver=CBV2.0"]
+            found = event_store._stored(conn, merchant_id, prepared)
+            assert found == ({stored_hash: "urn:uuid:plan-1"}, {"urn:uuid:plan-1": stored_hash})
+            compiled = event_store._lookup(conn, "stored").compile(dialect=conn.dialect)
+            params = compiled.construct_params(
+                {"merchant_id": merchant_id, "keys": json.dumps(keys)}
+            )
+            plan = [
+                row[3]
+                for row in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + str(compiled),
+                    tuple(params[name] for name in compiled.positiontup or ()),
+                )
+            ]
+    finally:
+        store.dispose()
+    searches = [step for step in plan if step.startswith("SEARCH e USING INDEX")]
+    assert len(searches) == 2, plan
+    assert "hash_id=?" in searches[0] and "event_id=?" in searches[1], plan
+    assert not any(step.startswith("SCAN e") for step in plan), plan
