@@ -765,7 +765,7 @@ class _Lists:
             if digest not in self._by_digest and digest not in waiting:
                 waiting[digest] = (list_id(digest), members)
         new_lists, new_members = self._new_lists, self._new_members
-        owners = self._owners
+        owners, merchant_id = self._owners, self.merchant_id
         while waiting:
             tried = sorted({candidate for candidate, _ in waiting.values()} - owners.keys())
             if tried:
@@ -779,8 +779,8 @@ class _Lists:
                 owner = owners.get(candidate)
                 if owner is None:  # free: the list is new
                     owners[candidate] = digest
-                    new_lists.append((self.merchant_id, candidate, digest))
-                    new_members += ((self.merchant_id, epc, candidate) for epc in members)
+                    new_lists.append((merchant_id, candidate, digest))
+                    new_members += [(merchant_id, epc, candidate) for epc in members]
                 elif owner != digest:  # another list holds it: try the next
                     again[digest] = ((candidate + 1) & _ID_BITS, members)
                     continue
