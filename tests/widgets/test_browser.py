@@ -153,6 +153,9 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     pg = context.new_page()
     pg.set_default_timeout(5000)
+    # A page's load waits for its iframes and scripts too: once in a full run on a busy
+    # 2-core CI machine that took longer than 5 s, so navigations get 20 s.
+    pg.set_default_navigation_timeout(20_000)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
